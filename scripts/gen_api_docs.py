@@ -1,0 +1,259 @@
+"""Generate API.md from the package's docstrings.
+
+Usage::
+
+    python scripts/gen_api_docs.py              # writes API.md
+    python scripts/gen_api_docs.py -o out.md    # writes somewhere else
+    python scripts/gen_api_docs.py --check      # exit 1 when API.md is stale
+
+(also available as the projen task ``docs``).
+
+The package is read statically with griffe (nothing is imported, so no AWS CDK
+or node process is started) and rendered with griffe2md. Documented:
+
+* the package root: every name in ``scheduled_tasks_constructs.__all__``;
+* the runtime helpers users call from their own Lambda code:
+  ``runtime.fanout``, ``runtime.worker`` and ``runtime.webhook``.
+
+Names starting with an underscore are hidden; ``__init__`` parameters are shown
+on the class. The output depends only on the source and on the pinned griffe /
+griffe2md versions (the ``dev`` extra), so it is byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from pathlib import Path
+
+from griffe import GriffeLoader, Parser
+from griffe2md import render_object_docs
+from griffe2md._internal import rendering
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+OUTPUT = ROOT / "API.md"
+PACKAGE = "scheduled_tasks_constructs"
+
+#: Modules documented, in this order (paths relative to the package).
+MODULES = ("", "runtime.fanout", "runtime.worker", "runtime.webhook")
+
+REGENERATE = "python scripts/gen_api_docs.py"
+
+HEADER = f"""\
+# API reference
+
+<!-- Generated from the docstrings by `{REGENERATE}`; do not edit by hand. -->
+
+Construct classes and helpers exported by `{PACKAGE}`, and the runtime helpers
+that your own Lambda functions can use (`{PACKAGE}.runtime.fanout`,
+`{PACKAGE}.runtime.worker`, `{PACKAGE}.runtime.webhook`).
+"""
+
+LINE_LENGTH = 88
+
+CONFIG = {
+    "docstring_style": "numpy",
+    "docstring_options": {"ignore_init_summary": True},
+    "heading_level": 2,
+    "show_root_heading": True,
+    "show_root_full_path": True,
+    "show_submodules": False,
+    "show_signature_annotations": True,
+    "separate_signature": True,
+    "line_length": LINE_LENGTH,
+    "merge_init_into_class": True,
+    "inherited_members": False,
+    "filters": ["!^_"],
+    "members_order": "alphabetical",
+    "show_if_no_docstring": True,
+    # Submodules are not rendered, so do not list them either.
+    "summary": {"attributes": True, "classes": True, "functions": True, "modules": False},
+}
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split ``text`` on the commas that are not inside brackets or strings."""
+    parts: list[str] = []
+    depth = 0
+    quote = ""
+    start = 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote and text[index - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    tail = text[start:].strip()
+    if tail:
+        parts.append(tail)
+    return parts
+
+
+def _format(code: str, line_length: int) -> str:
+    """Lay out a long signature one parameter per line (black's style).
+
+    griffe2md formats long signatures with black when black happens to be
+    installed; this replacement makes the output independent of that. It is
+    given ``def <name>(<params>) -> <return>: pass`` and must answer in the
+    same shape; any other code is returned unchanged.
+    """
+    if not (code.startswith("def ") and code.endswith(": pass")):
+        return code
+    body = code[len("def ") : -len(": pass")]
+    open_paren = body.find("(")
+    depth = 0
+    close_paren = -1
+    for index in range(open_paren, len(body)):
+        if body[index] in "([{":
+            depth += 1
+        elif body[index] in ")]}":
+            depth -= 1
+            if depth == 0:
+                close_paren = index
+                break
+    if open_paren < 0 or close_paren < 0:
+        return code
+    name = body[:open_paren]
+    params = _split_top_level(body[open_paren + 1 : close_paren])
+    rest = body[close_paren + 1 :]
+    lines = "".join(f"    {param},\n" for param in params)
+    return f"def {name}(\n{lines}){rest}:\n    pass\n"
+
+
+def _use_own_formatter() -> None:
+    if not hasattr(rendering, "_get_black_formatter"):
+        raise RuntimeError(
+            "griffe2md changed its internals; pin the version from the 'dev' extra "
+            '(pip install -e ".[dev]")'
+        )
+    rendering._get_black_formatter = lambda: _format
+
+
+def _hide_instance_attribute_values(obj) -> None:
+    """Drop the right-hand side of ``self.x = ...`` assignments.
+
+    Those values are implementation details of ``__init__`` (griffe2md would
+    print them as the attribute's value); class attributes and module
+    constants keep theirs.
+    """
+    for member in obj.members.values():
+        if member.is_alias:
+            continue
+        if member.is_attribute and "instance-attribute" in member.labels:
+            member.value = None
+        elif member.is_class or member.is_module:
+            _hide_instance_attribute_values(member)
+
+
+_FENCE = re.compile(r"^(```|~~~)")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
+_LINK = re.compile(r"\[([^\[\]]+)\]\(#([\w.]+)\)")
+_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj|const):`~?\.?([^`]+)`")
+
+
+def _github_slug(heading: str) -> str:
+    """The anchor GitHub gives a heading (without the duplicate suffix)."""
+    text = heading.replace("`", "").strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _postprocess(markdown: str) -> str:
+    """Make the Markdown work on GitHub and other renderers.
+
+    * links to documented objects point at their heading's anchor; links to
+      anything else (``str``, ``aws_cdk...``) become plain text;
+    * Sphinx roles (``:class:`X```) become code spans;
+    * trailing whitespace is removed.
+    """
+    lines = markdown.split("\n")
+    anchors: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    in_code = False
+    for line in lines:
+        if _FENCE.match(line):
+            in_code = not in_code
+            continue
+        match = None if in_code else _HEADING.match(line)
+        if not match:
+            continue
+        slug = _github_slug(match.group(2))
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        if count:
+            slug = f"{slug}-{count}"
+        title = match.group(2).strip()
+        if title.startswith("`") and title.endswith("`"):
+            anchors.setdefault(title.strip("`"), slug)
+
+    def relink(match: re.Match[str]) -> str:
+        title, target = match.group(1), match.group(2)
+        if target in anchors:
+            return f"[{title}](#{anchors[target]})"
+        return title
+
+    out = []
+    in_code = False
+    for line in lines:
+        if _FENCE.match(line):
+            in_code = not in_code
+        elif not in_code:
+            line = _ROLE.sub(r"`\1`", _LINK.sub(relink, line))
+        out.append(line.rstrip())
+    return "\n".join(out)
+
+
+def render() -> str:
+    """Return the Markdown text of API.md."""
+    _use_own_formatter()
+    loader = GriffeLoader(
+        search_paths=[str(SRC)],
+        docstring_parser=Parser.numpy,
+        docstring_options=CONFIG["docstring_options"],
+        allow_inspection=False,
+    )
+    package = loader.load(PACKAGE)
+    loader.resolve_aliases(external=False, implicit=False)
+    _hide_instance_attribute_values(package)
+
+    sections = [HEADER.strip()]
+    for relative in MODULES:
+        try:
+            module = package[relative] if relative else package
+        except KeyError:
+            print(f"gen_api_docs: {PACKAGE}.{relative} not found; skipped", file=sys.stderr)
+            continue
+        sections.append(render_object_docs(module, CONFIG).strip())
+    return _postprocess("\n\n".join(sections)).rstrip("\n") + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-o", "--output", type=Path, default=OUTPUT, help="file to write (default: API.md)")
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the file is out of date")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="gen_api_docs: %(name)s: %(message)s")
+
+    text = render()
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is out of date; regenerate it with: {REGENERATE}", file=sys.stderr)
+            return 1
+        return 0
+    args.output.write_bytes(text.encode("utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

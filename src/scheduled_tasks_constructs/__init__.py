@@ -1,0 +1,20 @@
+"""Scheduled tasks for the AWS CDK: cron and Airflow-style jobs without a server.
+
+Two L3 constructs wrap EventBridge Scheduler, Lambda, SQS and DynamoDB with the
+roles, grants, retries, dead-letter queues and alarms already right:
+
+- :class:`ScheduledLambdaToTable`: a schedule invokes a function that records
+  each run in a DynamoDB table.
+- :class:`ScheduledTaskFanout`: a schedule invokes a "send tasks" function that
+  puts tasks on an SQS queue; a "run task" function works them off.
+
+Lambda-side helpers live in :mod:`scheduled_tasks_constructs.runtime`.
+"""
+
+from ._validation import ScheduledTasksValidationError
+from .scheduled_lambda_to_table import ScheduledLambdaToTable
+
+__all__ = [
+    "ScheduledLambdaToTable",
+    "ScheduledTasksValidationError",
+]

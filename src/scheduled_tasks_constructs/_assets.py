@@ -1,0 +1,69 @@
+"""Lambda code assets built from the library's own runtime package.
+
+The bundled handlers live in :mod:`scheduled_tasks_constructs.runtime`. In
+Lambda they are imported as ``scheduled_tasks_constructs.runtime.<module>``, so
+the asset is a staging folder holding that package path with an empty package
+``__init__.py`` (the real one imports aws_cdk, which Lambda does not have).
+Staging happens at synth time, never at import time, and only copies files;
+the folder's name is the content hash, so the asset hash is stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from aws_cdk import aws_lambda as lambda_
+
+RUNTIME_DIR = Path(__file__).parent / "runtime"
+_STUB_INIT = '"""Lambda-side stub: only the runtime subpackage is shipped."""\n'
+
+
+def _runtime_files() -> "list[Path]":
+    return sorted(p for p in RUNTIME_DIR.glob("*.py") if p.is_file())
+
+
+def _stage(prefix: str) -> Path:
+    files = _runtime_files()
+    digest = hashlib.sha256(prefix.encode())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    root = Path(tempfile.gettempdir()) / f"scheduled-tasks-runtime-{digest.hexdigest()[:16]}"
+    if root.exists():
+        return root
+    build = Path(tempfile.mkdtemp(prefix="scheduled-tasks-runtime-"))
+    package = build / prefix / "scheduled_tasks_constructs" if prefix else build / "scheduled_tasks_constructs"
+    (package / "runtime").mkdir(parents=True)
+    (package / "__init__.py").write_text(_STUB_INIT)
+    for path in files:
+        shutil.copyfile(path, package / "runtime" / path.name)
+    try:
+        build.rename(root)
+    except OSError:  # another process staged the same content first
+        shutil.rmtree(build, ignore_errors=True)
+    return root
+
+
+def runtime_code() -> lambda_.Code:
+    """Code for a function whose handler is one of the bundled runtime handlers."""
+    return lambda_.Code.from_asset(str(_stage("")))
+
+
+def runtime_layer_code() -> lambda_.Code:
+    """Code for a layer that puts the runtime helpers on ``/opt/python``."""
+    return lambda_.Code.from_asset(str(_stage("python")))
+
+
+def handler_path(module: str) -> str:
+    """The Lambda handler string of a bundled runtime module."""
+    return f"scheduled_tasks_constructs.runtime.{module}.handler"
+
+
+def asset_dir(code: Optional[lambda_.Code]) -> Optional[str]:
+    """The local folder of an asset ``Code`` (None for other kinds of code)."""
+    path = getattr(code, "path", None)
+    return str(path) if path else None

@@ -1,0 +1,274 @@
+"""Schedule, target, retry and dead-letter wiring that both constructs share."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any, Dict, Mapping, Optional
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _defaults
+from ._validation import Problems, is_token
+
+#: The part of every target input that the Scheduler fills in at run time.
+CONTEXT_INPUT: Dict[str, str] = {
+    "execution_id": scheduler.ContextAttribute.execution_id,
+    "scheduled_time": scheduler.ContextAttribute.scheduled_time,
+    "schedule_arn": scheduler.ContextAttribute.schedule_arn,
+    "attempt_number": scheduler.ContextAttribute.attempt_number,
+}
+
+
+def validate_schedule_props(
+    problems: Problems,
+    *,
+    schedule: Any,
+    description: Optional[str],
+    start: Optional[_dt.datetime],
+    end: Optional[_dt.datetime],
+    retry_attempts: Optional[float],
+    max_event_age: Optional[Duration],
+) -> None:
+    """Check the schedule props both constructs take; record every problem."""
+    if not isinstance(schedule, scheduler.ScheduleExpression):
+        problems.add("schedule", "an aws_scheduler.ScheduleExpression", type(schedule).__name__)
+    else:
+        _validate_expression(problems, schedule)
+    if description is not None and not is_token(description) and len(description) > 512:
+        problems.add("schedule_description", "at most 512 characters", f"{len(description)} characters")
+    for prop, value in (("start", start), ("end", end)):
+        if value is not None and not isinstance(value, _dt.datetime):
+            problems.add(prop, "a datetime.datetime", type(value).__name__)
+    if isinstance(start, _dt.datetime) and isinstance(end, _dt.datetime):
+        if _aware(end) <= _aware(start):
+            problems.add("end", f"after start ({start.isoformat()})", end.isoformat())
+    problems.integer_range("retry_attempts", retry_attempts, 0, 185)
+    problems.duration_range(
+        "max_event_age", max_event_age, Duration.seconds(60), Duration.hours(24)
+    )
+
+
+def _aware(value: _dt.datetime) -> _dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+
+
+def _validate_expression(problems: Problems, schedule: scheduler.ScheduleExpression) -> None:
+    from .local.schedule import validate_expression, validate_time_zone
+
+    expression = schedule.expression_string
+    if not is_token(expression):
+        for message in validate_expression(expression):
+            problems.add_message(f"schedule: {message}")
+    zone = schedule.time_zone.timezone_name if schedule.time_zone else None
+    if zone and not is_token(zone):
+        error = validate_time_zone(zone)
+        if error:
+            problems.add_message(f"schedule time zone: {error}")
+
+
+def validate_input_size(problems: Problems, prop: str, payload: Mapping[str, Any]) -> None:
+    """Check the target input fits the Scheduler's limit once serialised."""
+    size = len(json.dumps(payload, separators=(",", ":")))
+    if size > _defaults.TARGET_INPUT_MAX_CHARS:
+        problems.add(
+            prop,
+            f"small enough for the schedule input (at most {_defaults.TARGET_INPUT_MAX_CHARS}"
+            " characters of JSON)",
+            f"{size} characters",
+        )
+
+
+def dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
+    """An encrypted, HTTPS-only queue that keeps failed deliveries for 14 days."""
+    return sqs.Queue(
+        scope,
+        id,
+        encryption=_defaults.QUEUE_ENCRYPTION,
+        enforce_ssl=True,
+        retention_period=_defaults.DEAD_LETTER_RETENTION,
+    )
+
+
+def function_log_group(scope: Construct, id: str, retention: logs.RetentionDays) -> logs.LogGroup:
+    """A log group with finite retention, removed with the stack."""
+    return logs.LogGroup(scope, id, retention=retention, removal_policy=RemovalPolicy.DESTROY)
+
+
+def function_role(scope: Construct, id: str, log_group: logs.ILogGroup) -> iam.Role:
+    """An execution role that may write to its own log group and nothing else yet."""
+    role = iam.Role(scope, id, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    log_group.grant_write(role)
+    return role
+
+
+class _InvokeLatest(targets.LambdaInvoke):
+    """``LambdaInvoke`` that grants invoke on the function itself, not ``<arn>:*``."""
+
+    def __init__(self, func: lambda_.IFunction, **kwargs: Any) -> None:
+        super().__init__(func, **kwargs)
+        self._func = func
+
+    def _add_target_action_to_role(self, role: iam.IRole) -> None:
+        self._func.grant_invoke_latest_version(role)
+
+
+def create_schedule(
+    scope: Construct,
+    *,
+    function: lambda_.IFunction,
+    schedule: scheduler.ScheduleExpression,
+    payload: Mapping[str, Any],
+    dead_letter_queue: sqs.IQueue,
+    retry_attempts: Optional[float],
+    max_event_age: Optional[Duration],
+    enabled: Optional[bool],
+    description: Optional[str],
+    time_window: Optional[scheduler.TimeWindow],
+    start: Optional[_dt.datetime],
+    end: Optional[_dt.datetime],
+    schedule_group: Optional[scheduler.IScheduleGroup],
+) -> "tuple[scheduler.Schedule, iam.Role]":
+    """Create the schedule, its own scoped role, and the Lambda target."""
+    stack = Stack.of(scope)
+    group_arn = (
+        schedule_group.schedule_group_arn
+        if schedule_group is not None
+        else stack.format_arn(service="scheduler", resource="schedule-group", resource_name="default")
+    )
+    role = iam.Role(
+        scope,
+        "ScheduleRole",
+        assumed_by=iam.ServicePrincipal(
+            "scheduler.amazonaws.com",
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": group_arn}
+            },
+        ),
+        description="Lets EventBridge Scheduler invoke this construct's function",
+    )
+    target = _InvokeLatest(
+        function,
+        role=role,
+        input=scheduler.ScheduleTargetInput.from_object(dict(payload)),
+        dead_letter_queue=dead_letter_queue,
+        retry_attempts=(
+            _defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
+        ),
+        max_event_age=max_event_age or _defaults.TARGET_MAX_EVENT_AGE,
+    )
+    created = scheduler.Schedule(
+        scope,
+        "Schedule",
+        schedule=schedule,
+        target=target,
+        enabled=True if enabled is None else enabled,
+        description=description,
+        time_window=time_window,
+        start=start,
+        end=end,
+        schedule_group=schedule_group,
+    )
+    return created, role
+
+
+def expression_and_zone(schedule: scheduler.ScheduleExpression) -> "tuple[str, str]":
+    """The expression string and IANA time zone name of a schedule expression."""
+    zone = schedule.time_zone.timezone_name if schedule.time_zone else "Etc/UTC"
+    return schedule.expression_string, zone
+
+
+
+def create_function(
+    scope: Construct,
+    id: str,
+    *,
+    code: lambda_.Code,
+    handler: str,
+    memory_size: Optional[float],
+    timeout: Optional[Duration],
+    default_memory_size: int,
+    default_timeout: Duration,
+    log_retention: Optional[logs.RetentionDays],
+    tracing: Optional[bool],
+    environment: Mapping[str, str],
+    description: str,
+    layers: "Optional[list[lambda_.ILayerVersion]]" = None,
+    **async_options: Any,
+) -> "tuple[lambda_.Function, iam.Role, logs.LogGroup]":
+    """A function with its own log group (finite retention) and its own role.
+
+    ``id`` names the function; its role and log group are ``<id>Role`` and
+    ``<id>Logs``. The role starts with log-writing only; callers grant the rest.
+    """
+    log_group = function_log_group(
+        scope, f"{id}Logs", log_retention or _defaults.LOG_RETENTION
+    )
+    role = function_role(scope, f"{id}Role", log_group)
+    function = lambda_.Function(
+        scope,
+        id,
+        code=code,
+        handler=handler,
+        runtime=_defaults.FUNCTION_RUNTIME,
+        architecture=_defaults.FUNCTION_ARCHITECTURE,
+        memory_size=memory_size or default_memory_size,
+        timeout=timeout or default_timeout,
+        role=role,
+        log_group=log_group,
+        tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
+        environment=dict(environment),
+        description=description,
+        layers=layers,
+        **async_options,
+    )
+    return function, role, log_group
+
+
+def validate_function_props(
+    problems: Problems,
+    *,
+    code: Optional[lambda_.Code],
+    handler: Optional[str],
+    existing_function: Optional[lambda_.IFunction],
+    memory_size: Optional[float],
+    timeout: Optional[Duration],
+    environment: Optional[Mapping[str, str]],
+    reserved: "tuple[str, ...]",
+    prefix: str = "",
+    max_timeout: Duration = Duration.minutes(15),
+) -> None:
+    """Check the props that describe one function (code/handler or existing)."""
+    p = prefix
+    if (code is None) != (handler is None):
+        problems.add_message(
+            f"{p}code and {p}handler: give both or neither, got "
+            f"{'code' if code is not None else 'handler'} only"
+        )
+    if existing_function is not None and (code is not None or handler is not None):
+        problems.add_message(
+            f"existing_{p}function and {p}code/{p}handler: give at most one of them, got both"
+        )
+    if existing_function is not None:
+        for prop, value in (("memory_size", memory_size), ("timeout", timeout), ("environment", environment)):
+            if value is not None:
+                problems.add_message(
+                    f"{p}{prop}: only applies to a function the construct creates, got it "
+                    f"with existing_{p}function"
+                )
+    problems.integer_range(f"{p}memory_size", memory_size, 128, 10240)
+    problems.duration_range(f"{p}timeout", timeout, Duration.seconds(1), max_timeout)
+    for name in environment or {}:
+        if name in reserved:
+            problems.add(
+                f"{p}environment",
+                f"free of the names the construct sets ({', '.join(reserved)})",
+                name,
+            )

@@ -1,0 +1,927 @@
+"""Monthly cost model of a scheduled-task system on AWS.
+
+Turns a system's settings (what a construct deploys and how it is configured)
+and a workload (how often it runs and how much work a run holds) into
+requests, GB-seconds and dollars per month, line by line.
+
+The model is deliberately small and every assumption is a named field with a
+default, so that two designs can be compared under the same assumptions:
+
+* **Prices** are us-east-1 list prices (:class:`UnitPrices`, with the date they
+  were recorded). Volume tiers are not modelled: every line is far below the
+  first tier boundary.
+* **Free tiers are never applied, on either side.** They are per account and
+  shared with everything else in it (Lambda: 1M requests and 400,000 GB-s a
+  month; SQS: 1M requests; EventBridge Scheduler: 14M invocations; DynamoDB:
+  25 provisioned WCU and RCU), so no single system can count on them.
+* **Task time does not depend on memory.** ``seconds_per_task`` is the wall
+  time of one task, the same at 128 MB as at 256 MB: right for I/O-bound tasks
+  (an API call, a webhook post) and pessimistic for the larger memory size
+  (a CPU-bound task would run faster there and cost about the same).
+* **Full batches.** All tasks of a run are enqueued at once, so Lambda's SQS
+  poller hands the worker full batches of ``worker_batch_size`` messages; each
+  batch is one ``ReceiveMessage`` and one ``DeleteMessageBatch``.
+* **Idle polling.** Lambda's SQS poller long-polls the queue around the clock
+  whether or not it holds messages: ``idle_pollers`` pollers each make one
+  ``ReceiveMessage`` every ``long_poll_seconds`` all month.
+* **Cold starts.** Since August 2025 Lambda bills the init phase. When runs
+  are far apart (``Workload.runs_start_cold``), every run starts the scheduled
+  function once and the worker once per execution environment it uses.
+
+Nothing here imports ``aws_cdk``: the model runs anywhere.
+
+Examples
+--------
+>>> workload = Workload(runs_per_month=900, tasks_per_run=1_000, seconds_per_task=0.2)
+>>> ours = estimate_monthly_cost(SCHEDULED_TASK_FANOUT_DEFAULTS, workload)
+>>> seed = estimate_monthly_cost(SEED_TASK_SCHEDULER, workload)
+>>> ours.line("sqs.send").quantity, seed.line("sqs.send").quantity
+(90000, 900000)
+>>> ours.total < seed.total
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Literal, Optional
+
+Architecture = Literal["arm64", "x86_64"]
+ScheduleSource = Literal["scheduler", "rule"]
+QueueType = Literal["standard", "fifo"]
+TableBilling = Literal["on_demand", "provisioned"]
+
+SQS_CHUNK_BYTES = 65_536
+"""SQS bills each request per 64 KB chunk of its payload."""
+
+DYNAMODB_WRITE_UNIT_BYTES = 1_024
+"""One DynamoDB write unit covers an item of up to 1 KB."""
+
+LAMBDA_FULL_VCPU_MEMORY_MB = 1_769
+"""Lambda memory size that comes with one full vCPU (CPU share scales with memory)."""
+
+BYTES_PER_GB = 1_024**3
+
+# The library's defaults, as the constructs set them (kept equal to
+# ``scheduled_tasks_constructs._defaults`` by a test; this module does not
+# import it because that module imports aws_cdk).
+LIBRARY_ARCHITECTURE: Architecture = "arm64"
+"""Architecture of every function the library creates."""
+LIBRARY_RECORD_FUNCTION_MEMORY_MB = 128
+"""Memory of ``ScheduledLambdaToTable``'s bundled function."""
+LIBRARY_PRODUCER_MEMORY_MB = 256
+"""Memory of ``ScheduledTaskFanout``'s producer ("send tasks") function."""
+LIBRARY_WORKER_MEMORY_MB = 256
+"""Memory of ``ScheduledTaskFanout``'s worker ("run task") function."""
+LIBRARY_WORKER_BATCH_SIZE = 10
+"""Batch size of the worker's SQS event source."""
+LIBRARY_SEND_BATCH_SIZE = 10
+"""Tasks per ``SendMessageBatch`` call (the SQS maximum)."""
+LIBRARY_SEND_CONCURRENCY = 8
+"""Concurrent ``SendMessageBatch`` calls of ``runtime.fanout.send_tasks``."""
+
+
+@dataclass(frozen=True)
+class UnitPrices:
+    """Unit prices, in US dollars, of the services a scheduled-task system uses.
+
+    Parameters
+    ----------
+    region : str, optional
+        Region the prices apply to. Default: ``"us-east-1"``.
+    as_of : str, optional
+        Date the prices were recorded (ISO-8601). Default: ``"2026-11-22"``.
+    source : str, optional
+        Where the prices come from.
+    lambda_request_per_million : float, optional
+        Lambda requests, per million. Default: 0.20.
+    lambda_gb_second_arm64 : float, optional
+        Lambda duration on arm64 (Graviton), per GB-second. Default: 0.0000133334.
+    lambda_gb_second_x86_64 : float, optional
+        Lambda duration on x86_64, per GB-second. Default: 0.0000166667.
+    sqs_standard_request_per_million : float, optional
+        SQS standard-queue requests (each 64 KB chunk of a request's payload
+        is one request), per million. Default: 0.40.
+    sqs_fifo_request_per_million : float, optional
+        SQS FIFO-queue requests, per million. Default: 0.50.
+    scheduler_invocation_per_million : float, optional
+        EventBridge Scheduler invocations, per million. Default: 1.00 (the
+        14M-a-month free tier is not applied; see the module notes).
+    scheduled_rule_event_per_million : float, optional
+        Events of an EventBridge scheduled rule on the default bus, per
+        million. Default: 0.0 (events AWS generates itself are not charged).
+    dynamodb_write_request_per_million : float, optional
+        DynamoDB on-demand write request units, per million. Default: 0.625.
+    dynamodb_wcu_hour : float, optional
+        DynamoDB provisioned write capacity, per WCU-hour. Default: 0.00065.
+    dynamodb_rcu_hour : float, optional
+        DynamoDB provisioned read capacity, per RCU-hour. Default: 0.00013.
+    logs_ingestion_per_gb : float, optional
+        CloudWatch Logs ingestion (standard class), per GB. Default: 0.50.
+    alarm_per_month : float, optional
+        CloudWatch standard-resolution metric alarm, per alarm-month. Default: 0.10.
+    hours_per_month : float, optional
+        Hours in a billing month, for hourly and always-on lines. Default: 730.
+
+    Examples
+    --------
+    >>> DEFAULT_PRICES.region, DEFAULT_PRICES.lambda_request_per_million
+    ('us-east-1', 0.2)
+    >>> DEFAULT_PRICES.gb_second("arm64") < DEFAULT_PRICES.gb_second("x86_64")
+    True
+    """
+
+    region: str = "us-east-1"
+    as_of: str = "2026-11-22"
+    source: str = (
+        "AWS public price lists for us-east-1 (aws.amazon.com/<service>/pricing for "
+        "lambda, sqs, eventbridge, dynamodb and cloudwatch), first volume tier, "
+        "free tiers excluded"
+    )
+    lambda_request_per_million: float = 0.20
+    lambda_gb_second_arm64: float = 0.0000133334
+    lambda_gb_second_x86_64: float = 0.0000166667
+    sqs_standard_request_per_million: float = 0.40
+    sqs_fifo_request_per_million: float = 0.50
+    scheduler_invocation_per_million: float = 1.00
+    scheduled_rule_event_per_million: float = 0.0
+    dynamodb_write_request_per_million: float = 0.625
+    dynamodb_wcu_hour: float = 0.00065
+    dynamodb_rcu_hour: float = 0.00013
+    logs_ingestion_per_gb: float = 0.50
+    alarm_per_month: float = 0.10
+    hours_per_month: float = 730.0
+
+    def gb_second(self, architecture: Architecture) -> float:
+        """Price of one Lambda GB-second on ``architecture``.
+
+        Parameters
+        ----------
+        architecture : {"arm64", "x86_64"}
+            The function's instruction set architecture.
+
+        Returns
+        -------
+        float
+            Dollars per GB-second.
+
+        Raises
+        ------
+        ValueError
+            For any other architecture.
+
+        Examples
+        --------
+        >>> DEFAULT_PRICES.gb_second("x86_64")
+        1.66667e-05
+        """
+        if architecture == "arm64":
+            return self.lambda_gb_second_arm64
+        if architecture == "x86_64":
+            return self.lambda_gb_second_x86_64
+        raise ValueError(f"architecture must be 'arm64' or 'x86_64', got {architecture!r}")
+
+    def sqs_request(self, queue_type: QueueType) -> float:
+        """Price of one SQS request (one 64 KB chunk) on a ``queue_type`` queue.
+
+        Parameters
+        ----------
+        queue_type : {"standard", "fifo"}
+            The queue's type.
+
+        Returns
+        -------
+        float
+            Dollars per request.
+
+        Raises
+        ------
+        ValueError
+            For any other queue type.
+
+        Examples
+        --------
+        >>> round(DEFAULT_PRICES.sqs_request("fifo") * 1e6, 2)
+        0.5
+        """
+        if queue_type == "standard":
+            return self.sqs_standard_request_per_million / 1e6
+        if queue_type == "fifo":
+            return self.sqs_fifo_request_per_million / 1e6
+        raise ValueError(f"queue_type must be 'standard' or 'fifo', got {queue_type!r}")
+
+
+DEFAULT_PRICES = UnitPrices()
+"""us-east-1 list prices recorded on 2026-11-22."""
+
+
+def _check_non_negative(owner: str, **values: float) -> None:
+    problems = [
+        f"{name} must be a non-negative number, got {value!r}"
+        for name, value in values.items()
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+    ]
+    if problems:
+        raise ValueError(f"{owner}: " + "; ".join(problems))
+
+
+def _check_positive_int(owner: str, **values: int) -> None:
+    problems = [
+        f"{name} must be a positive integer, got {value!r}"
+        for name, value in values.items()
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1
+    ]
+    if problems:
+        raise ValueError(f"{owner}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Workload:
+    """How often a system runs and how much work one run holds.
+
+    Parameters
+    ----------
+    runs_per_month : float
+        Scheduled runs a month (30 a day is 900).
+    tasks_per_run : int
+        Tasks one run holds: messages a fan-out run enqueues, or units of work
+        a single scheduled function does itself (0 when it only records the run).
+    seconds_per_task : float
+        Wall time of one task, at any memory size (see the module notes).
+    bytes_per_task : int, optional
+        Size of one task's SQS message body and attributes. Default: 256.
+    aws_call_seconds : float, optional
+        Round trip of one AWS API call made from a function (``SendMessage``,
+        ``SendMessageBatch``, ``PutItem``). Default: 0.010, the latency the
+        fan-out benchmark injects.
+    handler_overhead_seconds : float, optional
+        Billed time of one invocation besides its tasks and API calls
+        (runtime hand-off, parsing, logging). Default: 0.005.
+    init_seconds : float, optional
+        Billed init phase of a cold start (Python runtime, handler module and
+        boto3). Default: 0.3.
+    runs_start_cold : bool, optional
+        Whether runs are far enough apart that Lambda has reclaimed the
+        execution environments in between, so that every run starts cold.
+        Default: ``True``.
+    item_bytes : int, optional
+        Size of one item a run writes to a table. Default: 300.
+    log_bytes_per_invocation : int, optional
+        Log bytes ingested per invocation (Lambda's ``START``, ``END`` and
+        ``REPORT`` lines plus a line of the handler's own). Default: 400.
+
+    Raises
+    ------
+    ValueError
+        If a count or duration is negative. All problems are reported at once.
+
+    Examples
+    --------
+    >>> w = Workload(runs_per_month=30 * 30, tasks_per_run=1_000, seconds_per_task=0.2)
+    >>> w.tasks_per_month
+    900000
+    """
+
+    runs_per_month: float
+    tasks_per_run: int
+    seconds_per_task: float
+    bytes_per_task: int = 256
+    aws_call_seconds: float = 0.010
+    handler_overhead_seconds: float = 0.005
+    init_seconds: float = 0.3
+    runs_start_cold: bool = True
+    item_bytes: int = 300
+    log_bytes_per_invocation: int = 400
+
+    def __post_init__(self) -> None:
+        _check_non_negative(
+            "Workload",
+            runs_per_month=self.runs_per_month,
+            tasks_per_run=self.tasks_per_run,
+            seconds_per_task=self.seconds_per_task,
+            bytes_per_task=self.bytes_per_task,
+            aws_call_seconds=self.aws_call_seconds,
+            handler_overhead_seconds=self.handler_overhead_seconds,
+            init_seconds=self.init_seconds,
+            item_bytes=self.item_bytes,
+            log_bytes_per_invocation=self.log_bytes_per_invocation,
+        )
+        if not isinstance(self.tasks_per_run, int) or isinstance(self.tasks_per_run, bool):
+            raise ValueError(
+                f"Workload: tasks_per_run must be an integer, got {self.tasks_per_run!r}"
+            )
+
+    @property
+    def tasks_per_month(self) -> float:
+        """Tasks a month: ``runs_per_month * tasks_per_run``."""
+        return self.runs_per_month * self.tasks_per_run
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a scheduled-task system deploys, and how it is configured.
+
+    One dataclass describes both shapes of system: a scheduled function that
+    does its run's work itself (``fanout=False``, optionally recording the run
+    in a table), and a producer that enqueues a run's tasks on an SQS queue
+    for a worker function (``fanout=True``). Fields of the shape not in use
+    are ignored.
+
+    Parameters
+    ----------
+    name : str
+        Label used in tables.
+    architecture : {"arm64", "x86_64"}, optional
+        Architecture of every function. Default: ``"arm64"``.
+    schedule_source : {"scheduler", "rule"}, optional
+        ``"scheduler"`` for an EventBridge Scheduler schedule (billed per
+        invocation), ``"rule"`` for a scheduled EventBridge rule (not billed).
+        Default: ``"scheduler"``.
+    function_memory_mb : int, optional
+        Memory of the scheduled function (the recorder, or the producer of a
+        fan-out). Default: 128.
+    table_billing : {"on_demand", "provisioned"} or None, optional
+        Billing mode of the table the scheduled function writes to; ``None``
+        for no table. Default: ``None``.
+    table_read_capacity : int, optional
+        Provisioned RCUs (``table_billing="provisioned"`` only). Default: 5.
+    table_write_capacity : int, optional
+        Provisioned WCUs (``table_billing="provisioned"`` only). Default: 5.
+    table_writes_per_run : int, optional
+        Items the scheduled function writes per run. Default: 1.
+    fanout : bool, optional
+        Whether runs enqueue their tasks for a worker. Default: ``False``.
+    send_batch_size : int, optional
+        Tasks per send request: 10 for ``SendMessageBatch``, 1 for one
+        ``SendMessage`` per task. Default: 10.
+    send_concurrency : int, optional
+        Send requests the producer has in flight at once. Default: 8.
+    queue_type : {"standard", "fifo"}, optional
+        Type of the task queue. Default: ``"standard"``.
+    worker_memory_mb : int, optional
+        Memory of the worker function. Default: 256.
+    worker_batch_size : int, optional
+        Batch size of the worker's SQS event source. Default: 10.
+    worker_environments_per_run : int, optional
+        Execution environments the worker spreads one run over (each starts
+        cold when runs start cold). Default: 5, the number of batches Lambda's
+        SQS poller starts with; 1 fits a FIFO queue with one message group.
+    idle_pollers : int, optional
+        Lambda SQS pollers long-polling the queue when it is empty. Default: 5.
+    long_poll_seconds : int, optional
+        Wait time of one long poll (Lambda's poller uses 20 s). Default: 20.
+    alarms : int, optional
+        CloudWatch alarms the system creates. Default: 0.
+
+    Raises
+    ------
+    ValueError
+        If a field is out of range. All problems are reported at once.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> replace(SCHEDULED_TASK_FANOUT_DEFAULTS, worker_memory_mb=512).worker_memory_mb
+    512
+    """
+
+    name: str
+    architecture: Architecture = "arm64"
+    schedule_source: ScheduleSource = "scheduler"
+    function_memory_mb: int = 128
+    table_billing: Optional[TableBilling] = None
+    table_read_capacity: int = 5
+    table_write_capacity: int = 5
+    table_writes_per_run: int = 1
+    fanout: bool = False
+    send_batch_size: int = 10
+    send_concurrency: int = 8
+    queue_type: QueueType = "standard"
+    worker_memory_mb: int = 256
+    worker_batch_size: int = 10
+    worker_environments_per_run: int = 5
+    idle_pollers: int = 5
+    long_poll_seconds: int = 20
+    alarms: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.architecture not in ("arm64", "x86_64"):
+            problems.append(f"architecture must be 'arm64' or 'x86_64', got {self.architecture!r}")
+        if self.schedule_source not in ("scheduler", "rule"):
+            problems.append(
+                f"schedule_source must be 'scheduler' or 'rule', got {self.schedule_source!r}"
+            )
+        if self.queue_type not in ("standard", "fifo"):
+            problems.append(f"queue_type must be 'standard' or 'fifo', got {self.queue_type!r}")
+        if self.table_billing not in (None, "on_demand", "provisioned"):
+            problems.append(
+                "table_billing must be None, 'on_demand' or 'provisioned', "
+                f"got {self.table_billing!r}"
+            )
+        for name in ("function_memory_mb", "worker_memory_mb"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 128 <= value <= 10_240:
+                problems.append(f"{name} must be an integer between 128 and 10240, got {value!r}")
+        if not (isinstance(self.send_batch_size, int) and 1 <= self.send_batch_size <= 10):
+            problems.append(f"send_batch_size must be between 1 and 10, got {self.send_batch_size!r}")
+        if not (isinstance(self.worker_batch_size, int) and 1 <= self.worker_batch_size <= 10_000):
+            problems.append(
+                f"worker_batch_size must be between 1 and 10000, got {self.worker_batch_size!r}"
+            )
+        for name in ("send_concurrency", "worker_environments_per_run", "long_poll_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.append(f"{name} must be a positive integer, got {value!r}")
+        for name in (
+            "table_read_capacity",
+            "table_write_capacity",
+            "table_writes_per_run",
+            "idle_pollers",
+            "alarms",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problems.append(f"{name} must be a non-negative integer, got {value!r}")
+        if problems:
+            raise ValueError("Settings: " + "; ".join(problems))
+
+
+SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS = Settings(
+    name="ScheduledLambdaToTable (library defaults)",
+    architecture=LIBRARY_ARCHITECTURE,
+    schedule_source="scheduler",
+    function_memory_mb=LIBRARY_RECORD_FUNCTION_MEMORY_MB,
+    table_billing="on_demand",
+)
+"""``ScheduledLambdaToTable`` as deployed with its defaults: a Scheduler
+schedule, an arm64 function of 128 MB, an on-demand table, one item a run."""
+
+SCHEDULED_TASK_FANOUT_DEFAULTS = Settings(
+    name="ScheduledTaskFanout (library defaults)",
+    architecture=LIBRARY_ARCHITECTURE,
+    schedule_source="scheduler",
+    function_memory_mb=LIBRARY_PRODUCER_MEMORY_MB,
+    fanout=True,
+    send_batch_size=LIBRARY_SEND_BATCH_SIZE,
+    send_concurrency=LIBRARY_SEND_CONCURRENCY,
+    queue_type="standard",
+    worker_memory_mb=LIBRARY_WORKER_MEMORY_MB,
+    worker_batch_size=LIBRARY_WORKER_BATCH_SIZE,
+    worker_environments_per_run=5,
+)
+"""``ScheduledTaskFanout`` as deployed with its defaults: a Scheduler schedule,
+an arm64 producer of 256 MB sending ``SendMessageBatch`` calls of 10, 8 at a
+time, to a standard queue, and an arm64 worker of 256 MB taking batches of 10."""
+
+SEED_SCHEDULED_LAMBDA = Settings(
+    name="the-scheduled-lambda (seed design)",
+    architecture="x86_64",
+    schedule_source="rule",
+    function_memory_mb=128,
+    table_billing="provisioned",
+    table_read_capacity=5,
+    table_write_capacity=5,
+)
+"""The "scheduled Lambda" design this library replaces: a scheduled EventBridge
+rule, an x86_64 function with Lambda's default 128 MB, and an ``aws_dynamodb.Table``
+with aws-cdk-lib's default billing (provisioned, 5 RCU and 5 WCU)."""
+
+SEED_TASK_SCHEDULER = Settings(
+    name="serverless-task-scheduler (seed design)",
+    architecture="x86_64",
+    schedule_source="scheduler",
+    function_memory_mb=128,
+    fanout=True,
+    send_batch_size=1,
+    send_concurrency=1,
+    queue_type="fifo",
+    worker_memory_mb=128,
+    worker_batch_size=1,
+    worker_environments_per_run=1,
+)
+"""The "serverless task scheduler" design this library replaces: a Scheduler
+schedule, an x86_64 producer with Lambda's default 128 MB calling
+``SendMessage`` once per task in a loop, a FIFO queue with one message group
+(so one batch is in flight at a time), and an x86_64 worker of 128 MB with an
+SQS event source of batch size 1."""
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One line of a cost estimate.
+
+    Parameters
+    ----------
+    key : str
+        Stable identifier, such as ``"worker.duration"`` or ``"sqs.send"``;
+        the same key names the same line in every estimate.
+    description : str
+        What the line counts.
+    quantity : float
+        Billed units a month.
+    unit : str
+        Unit of ``quantity``: ``"requests"``, ``"invocations"``,
+        ``"GB-seconds"``, ``"write units"``, ``"capacity unit-hours"``,
+        ``"GB"`` or ``"alarms"``.
+    dollars : float
+        Cost a month.
+
+    Examples
+    --------
+    >>> CostLine("sqs.send", "send requests", 10.0, "requests", 4e-06).dollars
+    4e-06
+    """
+
+    key: str
+    description: str
+    quantity: float
+    unit: str
+    dollars: float
+
+
+REQUEST_UNITS = frozenset({"requests", "invocations", "write units"})
+"""Units of the lines that count calls to a service."""
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """A monthly cost estimate, line by line.
+
+    Parameters
+    ----------
+    settings : Settings
+        The system estimated.
+    workload : Workload
+        The workload estimated.
+    prices : UnitPrices
+        The prices used.
+    lines : tuple of CostLine
+        Every billed line, in a fixed order.
+
+    Examples
+    --------
+    >>> w = Workload(runs_per_month=1_000, tasks_per_run=0, seconds_per_task=0.0)
+    >>> e = estimate_monthly_cost(SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS, w)
+    >>> e.line("schedule").quantity
+    1000
+    >>> round(e.total, 6) == round(sum(line.dollars for line in e.lines), 6)
+    True
+    """
+
+    settings: Settings
+    workload: Workload
+    prices: UnitPrices
+    lines: tuple[CostLine, ...]
+
+    @property
+    def total(self) -> float:
+        """Dollars a month, all lines together."""
+        return math.fsum(line.dollars for line in self.lines)
+
+    @property
+    def requests(self) -> float:
+        """Calls to AWS services a month (requests, invocations, write units)."""
+        return math.fsum(line.quantity for line in self.lines if line.unit in REQUEST_UNITS)
+
+    @property
+    def gb_seconds(self) -> float:
+        """Lambda GB-seconds a month, all functions together."""
+        return math.fsum(line.quantity for line in self.lines if line.unit == "GB-seconds")
+
+    def line(self, key: str) -> CostLine:
+        """Return the line named ``key``.
+
+        Parameters
+        ----------
+        key : str
+            A line key such as ``"sqs.send"``.
+
+        Returns
+        -------
+        CostLine
+            The line.
+
+        Raises
+        ------
+        KeyError
+            If the estimate has no such line; the message lists the keys it has.
+        """
+        for candidate in self.lines:
+            if candidate.key == key:
+                return candidate
+        raise KeyError(f"no line {key!r}; lines: {', '.join(l.key for l in self.lines)}")
+
+    def dollars(self, key: str) -> float:
+        """Dollars of line ``key``, 0.0 when the estimate has no such line.
+
+        Parameters
+        ----------
+        key : str
+            A line key.
+
+        Returns
+        -------
+        float
+            The line's dollars a month.
+        """
+        for candidate in self.lines:
+            if candidate.key == key:
+                return candidate.dollars
+        return 0.0
+
+    def format_table(self) -> str:
+        """Render the estimate as a plain-text table.
+
+        Returns
+        -------
+        str
+            One row per line (key, quantity, unit, dollars) and a total row.
+        """
+        rows = [
+            f"  {l.key:<20} {_fmt_qty(l.quantity):>14} {l.unit:<20} ${l.dollars:>10.4f}"
+            for l in self.lines
+        ]
+        header = f"{self.settings.name}: ${self.total:.4f}/month"
+        return "\n".join([header, *rows, f"  {'total':<20} {'':>14} {'':<20} ${self.total:>10.4f}"])
+
+
+def _fmt_qty(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    if abs(value) < 10:
+        return f"{value:,.3f}"
+    return f"{value:,.1f}"
+
+
+def _sqs_chunks(payload_bytes: int) -> int:
+    return max(1, math.ceil(payload_bytes / SQS_CHUNK_BYTES))
+
+
+def _batched_chunks(tasks: int, batch_size: int, bytes_per_task: int) -> tuple[int, int]:
+    """Return (calls, billed requests) for ``tasks`` sent or received in batches."""
+    full, rest = divmod(tasks, batch_size)
+    calls = full + (1 if rest else 0)
+    billed = full * _sqs_chunks(batch_size * bytes_per_task)
+    if rest:
+        billed += _sqs_chunks(rest * bytes_per_task)
+    return calls, billed
+
+
+def _count(value: float) -> float:
+    # Whole counts stay integers in tables; fractional run counts stay as they are.
+    return int(value) if float(value).is_integer() else value
+
+
+def estimate_monthly_cost(
+    settings: Settings, workload: Workload, prices: UnitPrices = DEFAULT_PRICES
+) -> CostEstimate:
+    """Estimate what ``settings`` cost a month under ``workload``.
+
+    Parameters
+    ----------
+    settings : Settings
+        The system: a preset such as :data:`SCHEDULED_TASK_FANOUT_DEFAULTS`,
+        or one built with :func:`dataclasses.replace`.
+    workload : Workload
+        Runs a month, tasks a run, seconds a task.
+    prices : UnitPrices, optional
+        Unit prices. Default: :data:`DEFAULT_PRICES` (us-east-1).
+
+    Returns
+    -------
+    CostEstimate
+        Lines, in this order (lines that do not apply are left out):
+        ``schedule``; ``function.requests``, ``function.duration``,
+        ``function.init``; for a table ``dynamodb.writes`` or
+        ``dynamodb.capacity``; for a fan-out ``sqs.send``, ``sqs.receive``,
+        ``sqs.delete``, ``sqs.idle_receive``, ``worker.requests``,
+        ``worker.duration``, ``worker.init``; then ``logs.ingestion`` and
+        ``cloudwatch.alarms``.
+
+    Notes
+    -----
+    Per run, with ``n = tasks_per_run``:
+
+    * the scheduled function bills ``overhead + seconds`` at its memory, where
+      ``seconds`` is ``n * seconds_per_task`` plus one API call per table write
+      (no fan-out), or ``ceil(ceil(n / send_batch_size) / send_concurrency)``
+      API calls (fan-out: the producer's send requests, ``send_concurrency``
+      at a time);
+    * a fan-out bills ``ceil(n / send_batch_size)`` send requests,
+      ``ceil(n / worker_batch_size)`` worker invocations, each with one receive
+      and one delete request, and ``n * seconds_per_task`` of worker time plus
+      ``overhead`` per invocation; SQS requests count one per 64 KB chunk;
+    * cold starts (when ``runs_start_cold``) bill ``init_seconds`` once for the
+      scheduled function and once per worker environment,
+      ``min(worker_environments_per_run, invocations)``.
+
+    Idle polling, provisioned table capacity and alarms are monthly and do not
+    depend on the workload.
+
+    Examples
+    --------
+    A run every two minutes that records one item:
+
+    >>> w = Workload(runs_per_month=21_600, tasks_per_run=0, seconds_per_task=0.0,
+    ...              runs_start_cold=False)
+    >>> ours = estimate_monthly_cost(SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS, w)
+    >>> seed = estimate_monthly_cost(SEED_SCHEDULED_LAMBDA, w)
+    >>> round(ours.dollars("dynamodb.writes"), 4), round(seed.dollars("dynamodb.capacity"), 4)
+    (0.0135, 2.847)
+    """
+    s, w, p = settings, workload, prices
+    runs = w.runs_per_month
+    n = w.tasks_per_run
+    gb_price = p.gb_second(s.architecture)
+    lines: list[CostLine] = []
+
+    def add(key: str, description: str, quantity: float, unit: str, unit_price: float) -> None:
+        lines.append(CostLine(key, description, _count(quantity), unit, quantity * unit_price))
+
+    # Schedule.
+    if s.schedule_source == "scheduler":
+        add("schedule", "EventBridge Scheduler invocations", runs, "invocations",
+            p.scheduler_invocation_per_million / 1e6)
+    else:
+        add("schedule", "EventBridge scheduled-rule events", runs, "invocations",
+            p.scheduled_rule_event_per_million / 1e6)
+
+    # The scheduled function (recorder or producer).
+    if s.fanout:
+        send_calls, send_billed = _batched_chunks(n, s.send_batch_size, w.bytes_per_task)
+        function_work = math.ceil(send_calls / s.send_concurrency) * w.aws_call_seconds
+    else:
+        send_calls = send_billed = 0
+        function_work = n * w.seconds_per_task
+    if s.table_billing is not None:
+        function_work += s.table_writes_per_run * w.aws_call_seconds
+    function_gb = s.function_memory_mb / 1024
+    add("function.requests", "scheduled function: Lambda requests", runs, "requests",
+        p.lambda_request_per_million / 1e6)
+    add("function.duration", "scheduled function: duration",
+        runs * (w.handler_overhead_seconds + function_work) * function_gb, "GB-seconds", gb_price)
+    if w.runs_start_cold:
+        add("function.init", "scheduled function: cold-start init",
+            runs * w.init_seconds * function_gb, "GB-seconds", gb_price)
+
+    # Table.
+    if s.table_billing == "on_demand":
+        units = math.ceil(w.item_bytes / DYNAMODB_WRITE_UNIT_BYTES) if w.item_bytes else 1
+        add("dynamodb.writes", "DynamoDB on-demand write units",
+            runs * s.table_writes_per_run * units, "write units",
+            p.dynamodb_write_request_per_million / 1e6)
+    elif s.table_billing == "provisioned":
+        wcu_hours = s.table_write_capacity * p.hours_per_month
+        rcu_hours = s.table_read_capacity * p.hours_per_month
+        lines.append(CostLine(
+            "dynamodb.capacity",
+            f"DynamoDB provisioned capacity ({s.table_write_capacity} WCU, "
+            f"{s.table_read_capacity} RCU, all month)",
+            _count(wcu_hours + rcu_hours), "capacity unit-hours",
+            wcu_hours * p.dynamodb_wcu_hour + rcu_hours * p.dynamodb_rcu_hour,
+        ))
+
+    invocations = 0.0
+    if s.fanout:
+        sqs_price = p.sqs_request(s.queue_type)
+        batches, receive_billed = _batched_chunks(n, s.worker_batch_size, w.bytes_per_task)
+        invocations = runs * batches
+        kind = "SendMessageBatch" if s.send_batch_size > 1 else "SendMessage"
+        add("sqs.send", f"SQS {kind} requests ({s.queue_type})", runs * send_billed,
+            "requests", sqs_price)
+        add("sqs.receive", f"SQS ReceiveMessage requests ({s.queue_type})",
+            runs * receive_billed, "requests", sqs_price)
+        add("sqs.delete", f"SQS delete requests ({s.queue_type})", invocations, "requests",
+            sqs_price)
+        idle = s.idle_pollers * p.hours_per_month * 3600 / s.long_poll_seconds
+        add("sqs.idle_receive", f"SQS empty long polls of {s.idle_pollers} idle pollers",
+            idle, "requests", sqs_price)
+        worker_gb = s.worker_memory_mb / 1024
+        add("worker.requests", "worker: Lambda requests", invocations, "requests",
+            p.lambda_request_per_million / 1e6)
+        add("worker.duration", "worker: duration",
+            runs * (batches * w.handler_overhead_seconds + n * w.seconds_per_task) * worker_gb,
+            "GB-seconds", gb_price)
+        if w.runs_start_cold:
+            environments = min(s.worker_environments_per_run, batches)
+            add("worker.init", "worker: cold-start init",
+                runs * environments * w.init_seconds * worker_gb, "GB-seconds", gb_price)
+
+    log_gb = (runs + invocations) * w.log_bytes_per_invocation / BYTES_PER_GB
+    lines.append(CostLine("logs.ingestion", "CloudWatch Logs ingestion", log_gb, "GB",
+                          log_gb * p.logs_ingestion_per_gb))
+    if s.alarms:
+        add("cloudwatch.alarms", "CloudWatch alarms", s.alarms, "alarms", p.alarm_per_month)
+
+    return CostEstimate(settings=s, workload=w, prices=p, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class LineDifference:
+    """How one line differs between two estimates.
+
+    Parameters
+    ----------
+    key : str
+        The line's key.
+    baseline : float
+        Dollars a month in the baseline (0.0 when it has no such line).
+    candidate : float
+        Dollars a month in the candidate (0.0 when it has no such line).
+
+    Examples
+    --------
+    >>> round(LineDifference("sqs.send", 0.45, 0.036).saving, 3)
+    0.414
+    """
+
+    key: str
+    baseline: float
+    candidate: float
+
+    @property
+    def saving(self) -> float:
+        """``baseline - candidate``: positive when the candidate is cheaper."""
+        return self.baseline - self.candidate
+
+
+def compare(baseline: CostEstimate, candidate: CostEstimate) -> list[LineDifference]:
+    """Line-by-line differences between two estimates, largest saving first.
+
+    Parameters
+    ----------
+    baseline : CostEstimate
+        The design compared against (for example a seed's design).
+    candidate : CostEstimate
+        The design compared (for example the library's defaults).
+
+    Returns
+    -------
+    list of LineDifference
+        One entry per line key present in either estimate, sorted by
+        ``saving``, largest first.
+
+    Examples
+    --------
+    >>> w = Workload(runs_per_month=900, tasks_per_run=1_000, seconds_per_task=0.2)
+    >>> diffs = compare(estimate_monthly_cost(SEED_TASK_SCHEDULER, w),
+    ...                 estimate_monthly_cost(SCHEDULED_TASK_FANOUT_DEFAULTS, w))
+    >>> [d.key for d in diffs[:3]]
+    ['sqs.send', 'sqs.receive', 'sqs.delete']
+    """
+    keys = [l.key for l in baseline.lines]
+    keys += [l.key for l in candidate.lines if l.key not in keys]
+    diffs = [LineDifference(k, baseline.dollars(k), candidate.dollars(k)) for k in keys]
+    return sorted(diffs, key=lambda d: d.saving, reverse=True)
+
+
+def settings_differences(baseline: Settings, candidate: Settings) -> list[tuple[str, object, object]]:
+    """The settings fields (other than ``name``) whose values differ.
+
+    Parameters
+    ----------
+    baseline, candidate : Settings
+        The two systems.
+
+    Returns
+    -------
+    list of tuple
+        ``(field, baseline value, candidate value)`` in field order.
+
+    Examples
+    --------
+    >>> settings_differences(SEED_TASK_SCHEDULER, SCHEDULED_TASK_FANOUT_DEFAULTS)[0]
+    ('architecture', 'x86_64', 'arm64')
+    """
+    return [
+        (f.name, getattr(baseline, f.name), getattr(candidate, f.name))
+        for f in fields(Settings)
+        if f.name != "name" and getattr(baseline, f.name) != getattr(candidate, f.name)
+    ]
+
+
+__all__ = [
+    "DEFAULT_PRICES",
+    "LIBRARY_ARCHITECTURE",
+    "LIBRARY_PRODUCER_MEMORY_MB",
+    "LIBRARY_RECORD_FUNCTION_MEMORY_MB",
+    "LIBRARY_SEND_BATCH_SIZE",
+    "LIBRARY_SEND_CONCURRENCY",
+    "LIBRARY_WORKER_BATCH_SIZE",
+    "LIBRARY_WORKER_MEMORY_MB",
+    "SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS",
+    "SCHEDULED_TASK_FANOUT_DEFAULTS",
+    "SEED_SCHEDULED_LAMBDA",
+    "SEED_TASK_SCHEDULER",
+    "CostEstimate",
+    "CostLine",
+    "LineDifference",
+    "Settings",
+    "UnitPrices",
+    "Workload",
+    "compare",
+    "estimate_monthly_cost",
+    "settings_differences",
+]

@@ -1,0 +1,51 @@
+"""Lambda runtime code shipped with the scheduled-tasks constructs.
+
+Everything in this package runs inside AWS Lambda. It depends only on the
+Python standard library, ``boto3`` and ``botocore`` (both part of the Lambda
+Python runtime), never on ``aws_cdk`` or ``constructs``, and it imports
+``boto3`` lazily so that a cold start stays light.
+
+Modules
+-------
+events
+    Parses the input that EventBridge Scheduler passes to a target.
+record_run
+    Handler of ``ScheduledLambdaToTable``: one DynamoDB item per scheduled run.
+fanout
+    Producer-side helper: turns a list of tasks into SQS messages.
+producer
+    Handler that sends the tasks of a ``ScheduledTaskFanout`` run to its queue.
+worker
+    Consumer-side helper: runs one function per SQS message and reports
+    partial batch failures.
+webhook
+    Posts results to a Slack or Discord incoming webhook.
+idempotency
+    Records that a task was applied, at most once, in a DynamoDB table.
+
+The constants below are the names of the environment variables that the
+constructs set on the functions they create.
+"""
+
+TABLE_NAME = "TABLE_NAME"
+"""Environment variable: name of the DynamoDB table a handler writes to."""
+
+ITEM_TTL_SECONDS = "ITEM_TTL_SECONDS"
+"""Environment variable: lifetime of a written item in seconds (optional)."""
+
+QUEUE_URL = "QUEUE_URL"
+"""Environment variable: URL of the SQS queue the producer sends tasks to."""
+
+WEBHOOK_SECRET_ARN = "WEBHOOK_SECRET_ARN"
+"""Environment variable: ARN of the Secrets Manager secret holding the webhook URL."""
+
+WEBHOOK_KIND = "WEBHOOK_KIND"
+"""Environment variable: ``"slack"`` or ``"discord"`` (optional; detected from the URL)."""
+
+__all__ = [
+    "ITEM_TTL_SECONDS",
+    "QUEUE_URL",
+    "TABLE_NAME",
+    "WEBHOOK_KIND",
+    "WEBHOOK_SECRET_ARN",
+]

@@ -1,0 +1,103 @@
+"""Lazily created, per-container boto3 clients and environment helpers (private).
+
+``boto3`` is imported on first use, not at import time, so that importing a
+handler module stays cheap. Each client is created once per Lambda container
+and reused by later invocations.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+
+@functools.lru_cache(maxsize=None)
+def client(service_name: str) -> Any:
+    """Return the cached boto3 client for ``service_name``.
+
+    The client uses botocore's ``standard`` retry mode. Region, credentials
+    and endpoint come from the usual environment variables (``AWS_REGION``,
+    ``AWS_ENDPOINT_URL``, ...), which Lambda sets.
+
+    Parameters
+    ----------
+    service_name : str
+        A boto3 service name such as ``"sqs"`` or ``"dynamodb"``.
+
+    Returns
+    -------
+    Any
+        A low-level boto3 client.
+    """
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service_name, config=Config(retries={"mode": "standard"}))
+
+
+def required_env(name: str) -> str:
+    """Return the value of environment variable ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Name of the variable.
+
+    Returns
+    -------
+    str
+        Its value.
+
+    Raises
+    ------
+    RuntimeError
+        If the variable is not set or empty. The message names the variable,
+        never a value.
+    """
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+def request_id_of(context: Any) -> str:
+    """Return the Lambda request id of ``context``, or a new UUID without one.
+
+    Parameters
+    ----------
+    context : Any
+        The Lambda context object (``None`` when a handler is called locally).
+
+    Returns
+    -------
+    str
+        ``context.aws_request_id`` when present, else a random UUID.
+    """
+    request_id = getattr(context, "aws_request_id", None)
+    if isinstance(request_id, str) and request_id:
+        return request_id
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def error_code(exc: BaseException) -> str | None:
+    """Return the AWS error code of a botocore ``ClientError``, else ``None``.
+
+    Parameters
+    ----------
+    exc : BaseException
+        Any exception.
+
+    Returns
+    -------
+    str or None
+        ``exc.response["Error"]["Code"]`` when it exists.
+    """
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        if isinstance(code, str):
+            return code
+    return None

@@ -1,0 +1,563 @@
+"""Producer-side helper: send the tasks of one scheduled run to an SQS queue.
+
+Every task becomes one message whose body is a JSON object::
+
+    {"execution_id": ..., "scheduled_time": ..., "task": <the task>, "task_id": ...}
+
+and which carries the message attribute ``task_id``. Task ids are
+deterministic (``<execution id>/<task name or index>``), so when the
+Scheduler retries a run and some tasks are sent twice, consumers can
+recognise the duplicates (see :mod:`.idempotency`).
+
+:func:`send_tasks` validates every task before it sends anything, packs the
+messages into ``SendMessageBatch`` calls of up to 10 entries, spreads the
+calls over a small thread pool and retries only the entries that failed.
+Bundled handlers use it through :mod:`.producer`; your own producer of
+dynamic tasks can call it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _aws
+from .events import RunContext
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_ENTRIES = 10
+"""Most entries SQS accepts in one ``SendMessageBatch`` call."""
+
+DEFAULT_MAX_MESSAGE_BYTES = 262_144
+"""Default size limit of one message, and of one batch, in bytes (256 KiB)."""
+
+_TASK_ID_ATTRIBUTE = "task_id"
+_ATTRIBUTE_TYPE = "String"
+_MAX_IDS_IN_MESSAGE = 20
+
+# Whole-call errors worth retrying: throttling and server-side trouble. Any
+# other error (a missing queue, no permission, a bad parameter) fails its
+# batch at once.
+_RETRYABLE_CODES = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "RequestThrottled",
+        "RequestTimeout",
+        "ServiceUnavailable",
+        "ThrottlingException",
+        "Throttling",
+        "KmsThrottled",
+    }
+)
+_RETRYABLE_EXCEPTIONS = frozenset(
+    {
+        "ConnectionClosedError",
+        "ConnectTimeoutError",
+        "EndpointConnectionError",
+        "ReadTimeoutError",
+    }
+)
+
+
+class TaskTooLargeError(ValueError):
+    """A task's message is larger than the queue accepts.
+
+    Parameters
+    ----------
+    task_id : str
+        Id of the task.
+    size : int
+        Size of its message in bytes (body plus the ``task_id`` attribute).
+    limit : int
+        The limit in bytes.
+
+    Examples
+    --------
+    >>> str(TaskTooLargeError("e-1/big", 300_000, 262_144))
+    "task 'e-1/big' is 300000 bytes, over the limit of 262144 bytes (message body plus the task_id attribute)"
+    """
+
+    def __init__(self, task_id: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"task {task_id!r} is {size} bytes, over the limit of {limit} bytes "
+            "(message body plus the task_id attribute)"
+        )
+        self.task_id = task_id
+        self.size = size
+        self.limit = limit
+
+
+class EnqueueError(RuntimeError):
+    """Some tasks could not be sent to the queue.
+
+    Parameters
+    ----------
+    task_ids : list of str
+        Ids of the tasks that were not sent, in input order.
+    sent : int
+        How many tasks of the same call were sent.
+    reasons : dict of str to str
+        Last error code for each task id that was not sent.
+
+    Notes
+    -----
+    The message names at most 20 ids; ``task_ids`` holds all of them. The
+    tasks that were sent stay on the queue, so a retried run sends them
+    again with the same ids.
+
+    Examples
+    --------
+    >>> err = EnqueueError(["e-1/a"], sent=9, reasons={"e-1/a": "InternalError"})
+    >>> err.task_ids
+    ['e-1/a']
+    """
+
+    def __init__(
+        self, task_ids: list[str], *, sent: int, reasons: dict[str, str]
+    ) -> None:
+        shown = ", ".join(task_ids[:_MAX_IDS_IN_MESSAGE])
+        more = len(task_ids) - _MAX_IDS_IN_MESSAGE
+        if more > 0:
+            shown += f" and {more} more"
+        codes = ", ".join(sorted(set(reasons.values())))
+        super().__init__(
+            f"could not enqueue {len(task_ids)} of {len(task_ids) + sent} tasks "
+            f"({codes}): {shown}"
+        )
+        self.task_ids = task_ids
+        self.sent = sent
+        self.reasons = reasons
+
+
+@dataclass
+class SendReport:
+    """Outcome of :func:`send_tasks`.
+
+    Parameters
+    ----------
+    sent : int
+        Number of tasks sent.
+    requests : int
+        Number of ``SendMessageBatch`` calls made, retries included.
+    retried_entries : int
+        Number of entries sent again after a failure.
+    task_ids : list of str
+        Ids of the tasks, in input order.
+
+    Examples
+    --------
+    >>> SendReport(sent=0, requests=0, retried_entries=0, task_ids=[]).sent
+    0
+    """
+
+    sent: int
+    requests: int
+    retried_entries: int
+    task_ids: list[str] = field(default_factory=list)
+
+
+def task_id_for(execution_id: str, index: int, task: Any) -> str:
+    """Return the deterministic id of one task of a run.
+
+    Parameters
+    ----------
+    execution_id : str
+        Execution id of the run.
+    index : int
+        Position of the task in the run's task list.
+    task : Any
+        The task.
+
+    Returns
+    -------
+    str
+        ``"<execution_id>/<name>"`` when ``task`` is a dict with a string
+        ``"name"``, else ``"<execution_id>/<index>"``.
+
+    Examples
+    --------
+    >>> task_id_for("e-1", 0, {"name": "daily-report"})
+    'e-1/daily-report'
+    >>> task_id_for("e-1", 3, {"url": "https://example.com"})
+    'e-1/3'
+    """
+    if isinstance(task, dict) and isinstance(task.get("name"), str):
+        return f"{execution_id}/{task['name']}"
+    return f"{execution_id}/{index}"
+
+
+def _is_valid_attribute_text(text: str) -> bool:
+    # Characters SQS accepts in message attributes and bodies.
+    for char in text:
+        point = ord(char)
+        if point in (0x9, 0xA, 0xD):
+            continue
+        if point < 0x20 or 0xD800 <= point <= 0xDFFF or point in (0xFFFE, 0xFFFF):
+            return False
+    return True
+
+
+def _message_size(task_id: str, body: str) -> int:
+    # SQS counts the body and each attribute's name, type and value.
+    return (
+        len(body.encode("utf-8"))
+        + len(_TASK_ID_ATTRIBUTE)
+        + len(_ATTRIBUTE_TYPE)
+        + len(task_id.encode("utf-8"))
+    )
+
+
+def _check_limit(max_message_bytes: int) -> None:
+    if isinstance(max_message_bytes, bool) or not isinstance(max_message_bytes, int):
+        raise ValueError(
+            "max_message_bytes must be an integer, "
+            f"got {type(max_message_bytes).__name__}"
+        )
+    if not 1_024 <= max_message_bytes <= 1_048_576:
+        raise ValueError(
+            "max_message_bytes must be between 1024 and 1048576, "
+            f"got {max_message_bytes}"
+        )
+
+
+def build_messages(
+    tasks: Sequence[Any],
+    run: RunContext,
+    *,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+) -> list[tuple[str, str]]:
+    """Turn the tasks of one run into ``(task_id, body)`` pairs.
+
+    Every task is checked before any pair is returned, so a caller that
+    sends only after this succeeds never sends part of an invalid run.
+
+    Parameters
+    ----------
+    tasks : Sequence
+        The run's tasks: JSON-serialisable values (usually dicts; a dict with
+        a string ``"name"`` gets that name in its id).
+    run : RunContext
+        The run the tasks belong to.
+    max_message_bytes : int, optional
+        Size limit of one message (body plus the ``task_id`` attribute).
+        Default: 262,144 bytes, the SQS default; up to 1,048,576 for a queue
+        whose maximum message size was raised.
+
+    Returns
+    -------
+    list of (str, str)
+        Task id and message body per task, in input order. Bodies are
+        compact JSON with sorted keys and ASCII escapes, so the same task
+        always gives the same body.
+
+    Raises
+    ------
+    TypeError
+        If ``tasks`` is not a list or tuple, or a task holds a value JSON
+        cannot represent (the message names the task id and the type).
+    ValueError
+        If two tasks have the same id, a task name holds characters SQS does
+        not accept, or a task holds NaN, an infinity or a circular reference.
+    TaskTooLargeError
+        If a message would be larger than ``max_message_bytes``.
+
+    Examples
+    --------
+    >>> run = RunContext(execution_id="e-1", scheduled_time="2026-11-22T10:00:00Z")
+    >>> build_messages([{"name": "a", "n": 1}], run)
+    [('e-1/a', '{"execution_id":"e-1","scheduled_time":"2026-11-22T10:00:00Z","task":{"n":1,"name":"a"},"task_id":"e-1/a"}')]
+    """
+    _check_limit(max_message_bytes)
+    if not isinstance(tasks, (list, tuple)):
+        raise TypeError(f"tasks must be a list, got {type(tasks).__name__}")
+    seen: dict[str, int] = {}
+    messages: list[tuple[str, str]] = []
+    for index, task in enumerate(tasks):
+        task_id = task_id_for(run.execution_id, index, task)
+        if task_id in seen:
+            raise ValueError(
+                f"tasks {seen[task_id]} and {index} have the same id {task_id!r}; "
+                "task names must be unique within a run"
+            )
+        seen[task_id] = index
+        if not _is_valid_attribute_text(task_id):
+            raise ValueError(
+                f"task {index} has an id with characters SQS does not accept "
+                "(control characters or unpaired surrogates in its name)"
+            )
+        document = {
+            "execution_id": run.execution_id,
+            "scheduled_time": run.scheduled_time,
+            "task": task,
+            "task_id": task_id,
+        }
+        try:
+            body = json.dumps(
+                document, sort_keys=True, separators=(",", ":"), allow_nan=False
+            )
+        except TypeError as exc:
+            raise TypeError(
+                f"task {task_id!r} (index {index}) is not JSON-serialisable: {exc}"
+            ) from None
+        except ValueError as exc:
+            raise ValueError(
+                f"task {task_id!r} (index {index}) is not valid JSON: {exc}"
+            ) from None
+        size = _message_size(task_id, body)
+        if size > max_message_bytes:
+            raise TaskTooLargeError(task_id, size, max_message_bytes)
+        messages.append((task_id, body))
+    return messages
+
+
+@dataclass
+class _Entry:
+    entry_id: str
+    task_id: str
+    body: str
+    size: int
+
+    def request_entry(self) -> dict[str, Any]:
+        return {
+            "Id": self.entry_id,
+            "MessageBody": self.body,
+            "MessageAttributes": {
+                _TASK_ID_ATTRIBUTE: {
+                    "DataType": _ATTRIBUTE_TYPE,
+                    "StringValue": self.task_id,
+                }
+            },
+        }
+
+
+@dataclass
+class _BatchOutcome:
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
+    retried_entries: int = 0
+    cause: BaseException | None = None
+
+
+def _pack(entries: list[_Entry], max_batch_bytes: int) -> list[list[_Entry]]:
+    batches: list[list[_Entry]] = []
+    current: list[_Entry] = []
+    current_bytes = 0
+    for entry in entries:
+        if current and (
+            len(current) == MAX_BATCH_ENTRIES
+            or current_bytes + entry.size > max_batch_bytes
+        ):
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append(entry)
+        current_bytes += entry.size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    code = _aws.error_code(exc)
+    if code is not None:
+        if code in _RETRYABLE_CODES:
+            return True
+        status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get(
+            "HTTPStatusCode", 0
+        )
+        return isinstance(status, int) and status >= 500
+    return type(exc).__name__ in _RETRYABLE_EXCEPTIONS
+
+
+def _send_batch(
+    batch: list[_Entry],
+    *,
+    queue_url: str,
+    client: Any,
+    max_attempts: int,
+    backoff_seconds: float,
+) -> _BatchOutcome:
+    outcome = _BatchOutcome()
+    pending = {entry.entry_id: entry for entry in batch}
+    reasons: dict[str, str] = {}
+    for attempt in range(1, max_attempts + 1):
+        if attempt > 1:
+            time.sleep(backoff_seconds * 2 ** (attempt - 2))
+            outcome.retried_entries += len(pending)
+        outcome.requests += 1
+        try:
+            response = client.send_message_batch(
+                QueueUrl=queue_url,
+                Entries=[entry.request_entry() for entry in pending.values()],
+            )
+        except Exception as exc:  # noqa: BLE001 - classified below
+            reason = _aws.error_code(exc) or type(exc).__name__
+            for entry_id in pending:
+                reasons[entry_id] = reason
+            if not _is_retryable(exc):
+                outcome.cause = exc
+                break
+            continue
+        for success in response.get("Successful", []):
+            entry = pending.pop(success.get("Id"), None)
+            if entry is not None:
+                outcome.sent.append(entry.task_id)
+        for failure in response.get("Failed", []):
+            entry_id = failure.get("Id")
+            if entry_id not in pending:
+                continue
+            reasons[entry_id] = str(failure.get("Code") or "Failed")
+            if failure.get("SenderFault"):
+                # The entry itself is at fault; sending it again cannot help.
+                entry = pending.pop(entry_id)
+                outcome.failed[entry.task_id] = reasons[entry_id]
+        for entry_id in pending:
+            reasons.setdefault(entry_id, "NoResult")
+        if not pending:
+            break
+    for entry_id, entry in pending.items():
+        outcome.failed[entry.task_id] = reasons.get(entry_id, "Failed")
+    return outcome
+
+
+def send_tasks(
+    queue_url: str,
+    tasks: Sequence[Any],
+    *,
+    run: RunContext,
+    client: Any,
+    concurrency: int = 8,
+    max_attempts: int = 5,
+    backoff_seconds: float = 0.05,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+) -> SendReport:
+    """Send the tasks of one run to an SQS queue, one message per task.
+
+    Parameters
+    ----------
+    queue_url : str
+        URL of the queue.
+    tasks : Sequence
+        The run's tasks (see :func:`build_messages`).
+    run : RunContext
+        The run the tasks belong to; its execution id prefixes every task id.
+    client : Any
+        A boto3 SQS client (clients are safe to share between threads).
+    concurrency : int, optional
+        Most ``SendMessageBatch`` calls in flight at once. Default: 8.
+    max_attempts : int, optional
+        Attempts per entry, the first included. Default: 5.
+    backoff_seconds : float, optional
+        Wait before the first retry of a batch's failed entries; it doubles
+        on every further retry. Default: 0.05.
+    max_message_bytes : int, optional
+        Size limit of one message and of one batch. Default: 262,144.
+
+    Returns
+    -------
+    SendReport
+        How many tasks were sent, in how many calls, and their ids.
+
+    Raises
+    ------
+    TaskTooLargeError, TypeError, ValueError
+        If a task is invalid (see :func:`build_messages`); nothing is sent.
+    EnqueueError
+        If some entries were still failing after ``max_attempts``, or failed
+        in a way a retry cannot fix (``SenderFault`` entries, a missing
+        queue, no permission). The other tasks were sent.
+
+    Notes
+    -----
+    Only the entries listed under ``Failed`` in a response are retried, never
+    a whole batch again, so an entry is not duplicated by a retry. A whole
+    call that fails with a throttling, server or connection error (after
+    botocore's own retries) is retried like a failure of all its entries.
+
+    Examples
+    --------
+    >>> import boto3  # doctest: +SKIP
+    >>> run = RunContext(execution_id="e-1")
+    >>> report = send_tasks(  # doctest: +SKIP
+    ...     queue_url, [{"name": f"page-{i}"} for i in range(25)],
+    ...     run=run, client=boto3.client("sqs"),
+    ... )
+    >>> report.sent, report.requests  # doctest: +SKIP
+    (25, 3)
+    """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
+    if not isinstance(backoff_seconds, (int, float)) or backoff_seconds < 0:
+        raise ValueError(
+            f"backoff_seconds must be a number of at least 0, got {backoff_seconds!r}"
+        )
+    messages = build_messages(tasks, run, max_message_bytes=max_message_bytes)
+    task_ids = [task_id for task_id, _ in messages]
+    if not messages:
+        return SendReport(sent=0, requests=0, retried_entries=0, task_ids=[])
+
+    entries = [
+        _Entry(f"t{index}", task_id, body, _message_size(task_id, body))
+        for index, (task_id, body) in enumerate(messages)
+    ]
+    batches = _pack(entries, max_message_bytes)
+
+    def send(batch: list[_Entry]) -> _BatchOutcome:
+        return _send_batch(
+            batch,
+            queue_url=queue_url,
+            client=client,
+            max_attempts=max_attempts,
+            backoff_seconds=backoff_seconds,
+        )
+
+    workers = min(concurrency, len(batches))
+    if workers == 1:
+        outcomes = [send(batch) for batch in batches]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(send, batches))
+
+    sent = sum(len(outcome.sent) for outcome in outcomes)
+    requests = sum(outcome.requests for outcome in outcomes)
+    retried = sum(outcome.retried_entries for outcome in outcomes)
+    failed: dict[str, str] = {}
+    cause: BaseException | None = None
+    for outcome in outcomes:
+        failed.update(outcome.failed)
+        cause = cause or outcome.cause
+    if failed:
+        failed_ids = [task_id for task_id in task_ids if task_id in failed]
+        logger.error(
+            "enqueue failed for %d of %d tasks of run %s",
+            len(failed_ids),
+            len(task_ids),
+            run.execution_id,
+        )
+        raise EnqueueError(
+            failed_ids,
+            sent=sent,
+            reasons={task_id: failed[task_id] for task_id in failed_ids},
+        ) from cause
+    return SendReport(sent=sent, requests=requests, retried_entries=retried, task_ids=task_ids)
+
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "MAX_BATCH_ENTRIES",
+    "EnqueueError",
+    "SendReport",
+    "TaskTooLargeError",
+    "build_messages",
+    "send_tasks",
+    "task_id_for",
+]

@@ -1,0 +1,269 @@
+"""Post task results to a Slack or Discord incoming webhook.
+
+A webhook URL is a credential: whoever has it can post to the channel. It is
+read from Secrets Manager, never logged, and never part of an error message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+WebhookKind = Literal["slack", "discord"]
+
+DISCORD_MAX_CONTENT = 2000
+"""Longest ``content`` Discord accepts, in characters."""
+
+_SLACK_HOSTS = frozenset({"hooks.slack.com"})
+_DISCORD_HOSTS = frozenset(
+    {"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"}
+)
+_KINDS = ("slack", "discord")
+
+
+class WebhookError(RuntimeError):
+    """A webhook post failed.
+
+    The message never contains the URL (it is a secret).
+
+    Parameters
+    ----------
+    message : str
+        What went wrong.
+    status : int or None, optional
+        HTTP status of the response, when there was one.
+
+    Examples
+    --------
+    >>> WebhookError("webhook returned HTTP 404", status=404).status
+    404
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def detect_kind(url: str) -> WebhookKind:
+    """Tell a Slack webhook URL from a Discord one.
+
+    Parameters
+    ----------
+    url : str
+        The webhook URL.
+
+    Returns
+    -------
+    {"slack", "discord"}
+        ``"slack"`` for ``hooks.slack.com``; ``"discord"`` for
+        ``discord.com/api/webhooks/...`` (or ``discordapp.com``).
+
+    Raises
+    ------
+    ValueError
+        For any other URL. The message does not contain the URL.
+
+    Examples
+    --------
+    >>> detect_kind("https://hooks.slack.com/services/T000/B000/XXXX")
+    'slack'
+    >>> detect_kind("https://discord.com/api/webhooks/123/abc")
+    'discord'
+    """
+    parts = urlsplit(url) if isinstance(url, str) else None
+    host = (parts.hostname or "").lower() if parts else ""
+    if parts and parts.scheme in ("http", "https"):
+        if host in _SLACK_HOSTS:
+            return "slack"
+        if host in _DISCORD_HOSTS and parts.path.startswith("/api/webhooks/"):
+            return "discord"
+    raise ValueError(
+        "cannot tell the webhook kind from its URL: expected https://hooks.slack.com/... "
+        "or https://discord.com/api/webhooks/...; set the kind explicitly "
+        "(WEBHOOK_KIND) for any other URL"
+    )
+
+
+def build_payload(kind: str, text: str) -> dict[str, str]:
+    """Build the JSON body a webhook of ``kind`` expects.
+
+    Parameters
+    ----------
+    kind : {"slack", "discord"}
+        Kind of webhook.
+    text : str
+        The message.
+
+    Returns
+    -------
+    dict
+        ``{"text": text}`` for Slack; ``{"content": text}`` for Discord, cut to
+        2,000 characters (the last one an ellipsis) when longer.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is neither ``"slack"`` nor ``"discord"``.
+    TypeError
+        If ``text`` is not a string.
+
+    Examples
+    --------
+    >>> build_payload("slack", "done")
+    {'text': 'done'}
+    >>> len(build_payload("discord", "x" * 5000)["content"])
+    2000
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    if kind == "slack":
+        return {"text": text}
+    if kind == "discord":
+        if len(text) > DISCORD_MAX_CONTENT:
+            text = text[: DISCORD_MAX_CONTENT - 1] + "\u2026"
+        return {"content": text}
+    raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
+
+
+def post_result(
+    url: str, text: str, *, kind: str | None = None, timeout: float = 5.0
+) -> int:
+    """Post ``text`` to a webhook.
+
+    Parameters
+    ----------
+    url : str
+        The webhook URL (``http`` or ``https``).
+    text : str
+        The message.
+    kind : {"slack", "discord"} or None, optional
+        Kind of webhook. Default: detected from the URL with
+        :func:`detect_kind`.
+    timeout : float, optional
+        Seconds to wait for the connection and the response. Default: 5.
+
+    Returns
+    -------
+    int
+        The HTTP status of the response (2xx).
+
+    Raises
+    ------
+    WebhookError
+        On a non-2xx response, a network error or a timeout. The message
+        names the status or the kind of error, never the URL.
+    ValueError
+        If the URL is not ``http(s)``, or ``kind`` is not given and cannot be
+        detected.
+
+    Examples
+    --------
+    >>> post_result(  # doctest: +SKIP
+    ...     "https://hooks.slack.com/services/T000/B000/XXXX", "report ready"
+    ... )
+    200
+    """
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError("webhook URL must start with https:// or http://")
+    payload = build_payload(kind or detect_kind(url), text)
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "scheduled-tasks-constructs",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            response.read()
+            status = int(response.status)
+    except urllib.error.HTTPError as exc:
+        status = int(exc.code)
+        exc.close()
+        raise WebhookError(f"webhook returned HTTP {status}", status=status) from None
+    except urllib.error.URLError as exc:
+        raise WebhookError(
+            f"webhook request failed: {_describe(exc.reason)}"
+        ) from None
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # Timeouts, resets, malformed responses.
+        raise WebhookError(f"webhook request failed: {_describe(exc)}") from None
+    if not 200 <= status < 300:
+        raise WebhookError(f"webhook returned HTTP {status}", status=status)
+    return status
+
+
+def _describe(reason: Any) -> str:
+    # Name the kind of failure without echoing anything that may hold the URL.
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"{type(reason).__name__} ({reason.strerror})"
+    if isinstance(reason, BaseException):
+        return type(reason).__name__
+    return "network error"
+
+
+def webhook_url_from_secret(secret_id: str, *, client: Any) -> str:
+    """Read a webhook URL from Secrets Manager.
+
+    Parameters
+    ----------
+    secret_id : str
+        ARN or name of the secret.
+    client : Any
+        A boto3 Secrets Manager client.
+
+    Returns
+    -------
+    str
+        The URL. The secret string is either the URL itself or a JSON object
+        ``{"url": "<the URL>"}``.
+
+    Raises
+    ------
+    ValueError
+        If the secret has no string value, or its value is neither form. The
+        message never contains the secret value.
+
+    Examples
+    --------
+    >>> import boto3  # doctest: +SKIP
+    >>> webhook_url_from_secret(  # doctest: +SKIP
+    ...     "arn:aws:secretsmanager:...:secret:webhook", client=boto3.client("secretsmanager")
+    ... )
+    'https://hooks.slack.com/services/...'
+    """
+    response = client.get_secret_value(SecretId=secret_id)
+    value = response.get("SecretString")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("the webhook secret has no string value")
+    value = value.strip()
+    if value.startswith("{"):
+        try:
+            document = json.loads(value)
+        except ValueError:
+            raise ValueError("the webhook secret is not valid JSON") from None
+        url = document.get("url") if isinstance(document, dict) else None
+        if not isinstance(url, str):
+            raise ValueError('the webhook secret JSON has no string "url" field')
+        value = url.strip()
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError("the webhook secret does not hold an http(s) URL")
+    return value
+
+
+__all__ = [
+    "DISCORD_MAX_CONTENT",
+    "WebhookError",
+    "WebhookKind",
+    "build_payload",
+    "detect_kind",
+    "post_result",
+    "webhook_url_from_secret",
+]
