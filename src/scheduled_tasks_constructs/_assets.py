@@ -14,7 +14,10 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from constructs import Construct
 
 from aws_cdk import aws_lambda as lambda_
 
@@ -67,3 +70,31 @@ def asset_dir(code: Optional[lambda_.Code]) -> Optional[str]:
     """The local folder of an asset ``Code`` (None for other kinds of code)."""
     path = getattr(code, "path", None)
     return str(path) if path else None
+
+
+def runtime_layer(scope: "Construct") -> lambda_.ILayerVersion:
+    """The stack's one layer with the runtime helpers (created on first use).
+
+    Functions built from users' own code get it, so their handlers can import
+    ``scheduled_tasks_constructs.runtime``. Its construct ID,
+    ``ScheduledTasksRuntimeLayer``, is stable.
+    """
+    from aws_cdk import Stack
+
+    from . import _defaults
+
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(RUNTIME_LAYER_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return lambda_.LayerVersion(
+        stack,
+        RUNTIME_LAYER_ID,
+        code=runtime_layer_code(),
+        compatible_runtimes=[_defaults.FUNCTION_RUNTIME],
+        compatible_architectures=[_defaults.FUNCTION_ARCHITECTURE],
+        description="scheduled-tasks-constructs runtime helpers",
+    )
+
+
+RUNTIME_LAYER_ID = "ScheduledTasksRuntimeLayer"

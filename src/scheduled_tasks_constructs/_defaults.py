@@ -52,6 +52,9 @@ BATCH_SIZE = 10
 #: guidance: at least six times the function timeout, plus the batching window).
 VISIBILITY_TIMEOUT_FACTOR = 6
 
+#: Most static tasks in one schedule (they travel in its input).
+MAX_STATIC_TASKS = 1000
+
 # --- DynamoDB ---------------------------------------------------------------
 TABLE_BILLING_MODE = dynamodb.BillingMode.PAY_PER_REQUEST
 TABLE_ENCRYPTION = dynamodb.TableEncryption.AWS_MANAGED

@@ -16,7 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _defaults
-from ._validation import Problems, is_token
+from ._validation import Described, Problems, is_token
 
 #: The part of every target input that the Scheduler fills in at run time.
 CONTEXT_INPUT: Dict[str, str] = {
@@ -39,14 +39,14 @@ def validate_schedule_props(
 ) -> None:
     """Check the schedule props both constructs take; record every problem."""
     if not isinstance(schedule, scheduler.ScheduleExpression):
-        problems.add("schedule", "an aws_scheduler.ScheduleExpression", type(schedule).__name__)
+        problems.add("schedule", "an aws_scheduler.ScheduleExpression", Described(type(schedule).__name__))
     else:
         _validate_expression(problems, schedule)
     if description is not None and not is_token(description) and len(description) > 512:
-        problems.add("schedule_description", "at most 512 characters", f"{len(description)} characters")
+        problems.add("schedule_description", "at most 512 characters", Described(f"{len(description)} characters"))
     for prop, value in (("start", start), ("end", end)):
         if value is not None and not isinstance(value, _dt.datetime):
-            problems.add(prop, "a datetime.datetime", type(value).__name__)
+            problems.add(prop, "a datetime.datetime", Described(type(value).__name__))
     if isinstance(start, _dt.datetime) and isinstance(end, _dt.datetime):
         if _aware(end) <= _aware(start):
             problems.add("end", f"after start ({start.isoformat()})", end.isoformat())
@@ -82,7 +82,7 @@ def validate_input_size(problems: Problems, prop: str, payload: Mapping[str, Any
             prop,
             f"small enough for the schedule input (at most {_defaults.TARGET_INPUT_MAX_CHARS}"
             " characters of JSON)",
-            f"{size} characters",
+            Described(f"{size} characters"),
         )
 
 
@@ -272,3 +272,10 @@ def validate_function_props(
                 f"free of the names the construct sets ({', '.join(reserved)})",
                 name,
             )
+
+
+def flexible_minutes(window: Optional[scheduler.TimeWindow]) -> int:
+    """The flexible time window in minutes (0 when off)."""
+    if window is None or window.max_window is None:
+        return 0
+    return int(window.max_window.to_minutes())

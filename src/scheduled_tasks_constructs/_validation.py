@@ -40,7 +40,13 @@ def is_token(value: Any) -> bool:
     return False
 
 
+class Described(str):
+    """A description of a given value, shown as is (not quoted) in a message."""
+
+
 def _fmt(value: Any) -> str:
+    if isinstance(value, Described):
+        return str(value)
     if isinstance(value, Duration):
         return value.to_human_string()
     if isinstance(value, str):

@@ -20,6 +20,7 @@ from constructs import Construct
 from . import _assets, _defaults, _schedule
 from ._alarms import Alarms
 from . import _topic
+from ._spec import FunctionSpec, RunSpec, function_spec
 from ._validation import Problems
 from .runtime import ITEM_TTL_SECONDS, TABLE_NAME
 from .runtime.record_run import PARTITION_KEY
@@ -236,11 +237,13 @@ class ScheduledLambdaToTable(Construct):
             env[TABLE_NAME] = self.table.table_name
             if item_ttl is not None:
                 env[ITEM_TTL_SECONDS] = str(int(item_ttl.to_seconds()))
+            function_code = code or _assets.runtime_code()
+            function_handler = handler or _assets.handler_path("record_run")
             function, role, log_group = _schedule.create_function(
                 self,
                 "Function",
-                code=code or _assets.runtime_code(),
-                handler=handler or _assets.handler_path("record_run"),
+                code=function_code,
+                handler=function_handler,
                 memory_size=memory_size,
                 timeout=timeout,
                 default_memory_size=_defaults.RECORD_FUNCTION_MEMORY_MB,
@@ -301,15 +304,31 @@ class ScheduledLambdaToTable(Construct):
             if schedule_enabled is not False:
                 expression, zone = _schedule.expression_and_zone(schedule)
                 self.missed_run_alarm = watch.missed_runs(
-                    "MissedRunAlarm", self.function, expression, zone, _flexible_minutes(time_window)
+                    "MissedRunAlarm", self.function, expression, zone, _schedule.flexible_minutes(time_window)
                 )
             self.alarms = watch.created
 
-        self._schedule_expression = schedule
-        self._item_ttl = item_ttl
+        expression, zone = _schedule.expression_and_zone(schedule)
+        self._run_spec = RunSpec(
+            kind="table",
+            path=self.node.path,
+            expression=expression,
+            time_zone=zone,
+            enabled=schedule_enabled is not False,
+            start=start,
+            end=end,
+            target_input=dict(_schedule.CONTEXT_INPUT),
+            retry_attempts=int(_defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts),
+            function=(
+                FunctionSpec(code_dir=None, handler=None)
+                if existing_function is not None
+                else function_spec(
+                    function_code,
+                    function_handler,
+                    env,
+                    timeout or _defaults.RECORD_FUNCTION_TIMEOUT,
+                )
+            ),
+            item_ttl_seconds=int(item_ttl.to_seconds()) if item_ttl is not None else None,
+        )
 
-
-def _flexible_minutes(window: Optional[scheduler.TimeWindow]) -> int:
-    if window is None or window.max_window is None:
-        return 0
-    return int(window.max_window.to_minutes())

@@ -116,10 +116,11 @@ def lambda_env(
     boto3 honours ``AWS_ENDPOINT_URL``; the per-container client cache is
     cleared before and after so no client leaks between tests.
     """
+    cached_client = _aws.client  # tests may monkeypatch the attribute
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    _aws.client.cache_clear()
+    cached_client.cache_clear()
     yield monkeypatch
-    _aws.client.cache_clear()
+    cached_client.cache_clear()
 
 
 class LambdaContext:
@@ -181,7 +182,6 @@ class DrainStats:
     deliveries: int = 0
     failures: int = 0
     deleted: int = 0
-    message_ids: set[str] = field(default_factory=set)
 
 
 def drain(
@@ -189,7 +189,7 @@ def drain(
     queue: QueuePair,
     fn: Callable[[Any], Any],
     *,
-    before_delete: Callable[[dict[str, Any]], None] | None = None,
+    invoke: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None,
     max_batches: int = 2_000,
 ) -> DrainStats:
     """Play the Lambda SQS event source: receive, process_batch, delete successes.
@@ -197,16 +197,19 @@ def drain(
     Runs until a receive returns nothing (with ``VisibilityTimeout=0`` failed
     messages come back at once, and moto moves a message to the dead-letter
     queue on the receive after its ``maxReceiveCount``-th delivery).
+    ``invoke(batch_number, event)`` replaces the plain ``process_batch(event,
+    fn)`` call (to deliver a batch twice, say).
     """
     stats = DrainStats()
-    for _ in range(max_batches):
+    for number in range(max_batches):
         messages = receive(sqs, queue.url)
         if not messages:
             return stats
         event = sqs_event(messages, queue.arn)
-        if before_delete is not None:
-            before_delete(event)
-        response = process_batch(event, fn)
+        if invoke is None:
+            response = process_batch(event, fn)
+        else:
+            response = invoke(number, event)
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
         stats.batches += 1
         stats.deliveries += len(messages)

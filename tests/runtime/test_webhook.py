@@ -1,0 +1,295 @@
+"""Webhook posting against a local HTTP server, secrets on moto."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from scheduled_tasks_constructs.runtime import worker
+from scheduled_tasks_constructs.runtime.webhook import (
+    DISCORD_MAX_CONTENT,
+    WebhookError,
+    build_payload,
+    detect_kind,
+    post_result,
+    webhook_url_from_secret,
+)
+from scheduled_tasks_constructs.runtime.worker import Task, task_handler
+
+SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
+DISCORD_URL = "https://discord.com/api/webhooks/123456/abcdef"
+
+
+def received_json(httpserver: HTTPServer) -> list[Any]:
+    return [json.loads(request.get_data()) for request, _ in httpserver.log]
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        (SLACK_URL, "slack"),
+        ("https://HOOKS.SLACK.COM/services/a", "slack"),
+        (DISCORD_URL, "discord"),
+        ("https://discordapp.com/api/webhooks/1/x", "discord"),
+        ("https://ptb.discord.com/api/webhooks/1/x", "discord"),
+    ],
+)
+def test_detect_kind(url: str, kind: str) -> None:
+    assert detect_kind(url) == kind
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/hook-secret-token",
+        "https://discord.com/channels/hook-secret-token",
+        "ftp://hooks.slack.com/hook-secret-token",
+        "hook-secret-token",
+    ],
+)
+def test_detect_kind_rejects_other_urls_without_echoing_them(url: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        detect_kind(url)
+
+    assert "hook-secret-token" not in str(caught.value)
+    assert "set the kind explicitly" in str(caught.value)
+
+
+def test_build_payload() -> None:
+    assert build_payload("slack", "hello") == {"text": "hello"}
+    assert build_payload("discord", "hello") == {"content": "hello"}
+
+
+def test_discord_content_is_cut_to_2000_characters() -> None:
+    exact = "x" * DISCORD_MAX_CONTENT
+    assert build_payload("discord", exact) == {"content": exact}
+
+    content = build_payload("discord", "y" * 5_000)["content"]
+    assert len(content) == 2_000
+    assert content == "y" * 1_999 + "\u2026"
+
+
+def test_build_payload_rejects_unknown_kind_and_non_text() -> None:
+    with pytest.raises(ValueError, match="^kind must be one of slack, discord, got 'teams'$"):
+        build_payload("teams", "x")
+    with pytest.raises(TypeError, match="^text must be a string, got dict$"):
+        build_payload("slack", {"a": 1})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("slack", {"text": "run 7: 12 rows"}), ("discord", {"content": "run 7: 12 rows"})],
+)
+def test_post_result_sends_exact_json(httpserver: HTTPServer, kind: str, expected: dict[str, str]) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok", status=200)
+
+    status = post_result(httpserver.url_for("/hook"), "run 7: 12 rows", kind=kind)
+
+    assert status == 200
+    (request, _), = httpserver.log
+    assert json.loads(request.get_data()) == expected
+    assert request.headers["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_discord_204_is_success(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/hook").respond_with_data("", status=204)
+
+    assert post_result(httpserver.url_for("/hook"), "x", kind="discord") == 204
+
+
+@pytest.mark.parametrize("status", [400, 404, 429, 500])
+def test_non_2xx_raises_without_the_url(httpserver: HTTPServer, status: int) -> None:
+    httpserver.expect_request("/secret-token-path").respond_with_data("nope", status=status)
+    url = httpserver.url_for("/secret-token-path")
+
+    with pytest.raises(WebhookError) as caught:
+        post_result(url, "x", kind="slack")
+
+    assert str(caught.value) == f"webhook returned HTTP {status}"
+    assert caught.value.status == status
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_connection_refused_raises_without_the_url() -> None:
+    url = f"http://127.0.0.1:{free_port()}/secret-token-path"
+
+    with pytest.raises(WebhookError) as caught:
+        post_result(url, "x", kind="slack")
+
+    message = str(caught.value)
+    assert message == "webhook request failed: ConnectionRefusedError (Connection refused)"
+    assert "secret-token-path" not in message and "127.0.0.1" not in message
+
+
+def test_timeout_raises_without_the_url(httpserver: HTTPServer) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(0.5)
+        return Response("late")
+
+    httpserver.expect_request("/secret-token-path").respond_with_handler(slow)
+
+    with pytest.raises(WebhookError) as caught:
+        post_result(httpserver.url_for("/secret-token-path"), "x", kind="slack", timeout=0.1)
+
+    assert str(caught.value).startswith("webhook request failed: ")
+    assert "secret-token-path" not in str(caught.value)
+
+
+def test_post_result_rejects_non_http_urls() -> None:
+    with pytest.raises(ValueError, match="^webhook URL must start with https:// or http://$"):
+        post_result("file:///etc/passwd", "x", kind="slack")
+
+
+def test_post_result_detects_kind_when_not_given() -> None:
+    # A local URL cannot be detected: the kind is needed, and the URL not echoed.
+    with pytest.raises(ValueError) as caught:
+        post_result("http://127.0.0.1:9/hook-secret-token", "x")
+
+    assert "hook-secret-token" not in str(caught.value)
+
+
+# Secrets Manager
+
+
+def make_secret(secretsmanager: Any, value: str) -> str:
+    response = secretsmanager.create_secret(Name=f"webhook-{uuid.uuid4().hex[:12]}", SecretString=value)
+    return response["ARN"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [SLACK_URL, f"  {SLACK_URL}\n", json.dumps({"url": SLACK_URL}), json.dumps({"url": SLACK_URL, "kind": "slack"})],
+)
+def test_webhook_url_from_secret(secretsmanager: Any, value: str) -> None:
+    arn = make_secret(secretsmanager, value)
+
+    assert webhook_url_from_secret(arn, client=secretsmanager) == SLACK_URL
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('{"link": "https://hooks.slack.com/x-secret"}', 'the webhook secret JSON has no string "url" field'),
+        ('{"url": "https://hooks.slack.com/x-secret"', "the webhook secret is not valid JSON"),
+        ("hooks.slack.com/x-secret", "the webhook secret does not hold an http(s) URL"),
+        ('{"url": "x-secret"}', "the webhook secret does not hold an http(s) URL"),
+    ],
+)
+def test_bad_secret_values_raise_without_the_value(secretsmanager: Any, value: str, message: str) -> None:
+    arn = make_secret(secretsmanager, value)
+
+    with pytest.raises(ValueError) as caught:
+        webhook_url_from_secret(arn, client=secretsmanager)
+
+    assert str(caught.value) == message
+
+
+def test_binary_secret_is_rejected(secretsmanager: Any) -> None:
+    arn = secretsmanager.create_secret(Name=f"bin-{uuid.uuid4().hex[:12]}", SecretBinary=b"\x00\x01")["ARN"]
+
+    with pytest.raises(ValueError, match="^the webhook secret has no string value$"):
+        webhook_url_from_secret(arn, client=secretsmanager)
+
+
+# task_handler(post_results=True)
+
+
+@pytest.fixture
+def posting_env(lambda_env: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    worker._webhook_url.cache_clear()
+    yield lambda_env
+    worker._webhook_url.cache_clear()
+
+
+def sqs_record(message_id: str, task_id: str, payload: Any) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "body": json.dumps({"task_id": task_id, "execution_id": "e", "scheduled_time": None, "task": payload}),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:tasks",
+    }
+
+
+def test_task_handler_posts_each_result(
+    httpserver: HTTPServer, secretsmanager: Any, posting_env: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the webhook URL in a secret, as the construct configures it
+    httpserver.expect_request("/services/T/B/X", method="POST").respond_with_data("ok")
+    arn = make_secret(secretsmanager, json.dumps({"url": httpserver.url_for("/services/T/B/X")}))
+    posting_env.setenv("WEBHOOK_SECRET_ARN", arn)
+    posting_env.setenv("WEBHOOK_KIND", "slack")
+
+    @task_handler(post_results=True)
+    def handler(task: Task) -> Any:
+        return task.payload["result"]
+
+    # WHEN two batches run: a text, a dict and a None result
+    first = handler({"Records": [sqs_record("m-1", "e/1", {"result": "report ready"})]}, None)
+    second = handler(
+        {
+            "Records": [
+                sqs_record("m-2", "e/2", {"result": {"rows": 12, "table": "sales"}}),
+                sqs_record("m-3", "e/3", {"result": None}),
+            ]
+        },
+        None,
+    )
+
+    # THEN the two non-None results were posted, and the secret was read once
+    assert first == second == {"batchItemFailures": []}
+    assert received_json(httpserver) == [
+        {"text": "report ready"},
+        {"text": '{"rows": 12, "table": "sales"}'},
+    ]
+    assert worker._webhook_url.cache_info().misses == 1
+
+
+def test_a_failed_post_fails_the_record(
+    httpserver: HTTPServer, secretsmanager: Any, posting_env: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/api/webhooks/1/x").respond_with_data("down", status=503)
+    arn = make_secret(secretsmanager, httpserver.url_for("/api/webhooks/1/x"))
+    posting_env.setenv("WEBHOOK_SECRET_ARN", arn)
+    posting_env.setenv("WEBHOOK_KIND", "discord")
+
+    handler = task_handler(lambda task: "done", post_results=True)
+    response = handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert received_json(httpserver) == [{"content": "done"}]
+
+
+def test_post_results_without_secret_only_warns(
+    posting_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    posting_env.delenv("WEBHOOK_SECRET_ARN", raising=False)
+    handler = task_handler(lambda task: "done", post_results=True)
+
+    with caplog.at_level("WARNING"):
+        response = handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
+
+    assert response == {"batchItemFailures": []}
+    assert "WEBHOOK_SECRET_ARN is not set" in caplog.text
+
+
+def test_unknown_webhook_kind_is_a_configuration_error(posting_env: pytest.MonkeyPatch) -> None:
+    posting_env.setenv("WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x")
+    posting_env.setenv("WEBHOOK_KIND", "teams")
+    handler = task_handler(lambda task: "done", post_results=True)
+
+    with pytest.raises(RuntimeError, match="^environment variable WEBHOOK_KIND must be slack or discord$"):
+        handler({"Records": []}, None)

@@ -1,0 +1,216 @@
+"""process_batch and task_handler: unit cases and a dead-letter queue on moto."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from scheduled_tasks_constructs.runtime.events import MalformedEventError, RunContext
+from scheduled_tasks_constructs.runtime.fanout import send_tasks
+from scheduled_tasks_constructs.runtime.worker import Task, process_batch, task_handler
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:tasks"
+
+
+def record(message_id: str, body: Any, *, receive_count: str = "1", arn: str = QUEUE_ARN) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"handle-{message_id}",
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": receive_count},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": "us-east-1",
+    }
+
+
+def body(task_id: str, payload: Any) -> dict[str, Any]:
+    return {
+        "task_id": task_id,
+        "execution_id": "exec-1",
+        "scheduled_time": "2026-11-22T10:00:00Z",
+        "task": payload,
+    }
+
+
+def test_exactly_the_failed_records_are_reported() -> None:
+    # GIVEN a batch mixing good records, a raising task and malformed bodies
+    event = {
+        "Records": [
+            record("m-ok-1", body("exec-1/a", {"n": 1}), receive_count="2"),
+            record("m-raises", body("exec-1/b", {"boom": True})),
+            record("m-not-json", "{not json"),
+            record("m-no-task-id", {"execution_id": "exec-1", "task": {"n": 3}}),
+            record("m-list", [1, 2, 3]),
+            record("m-no-task", {"task_id": "exec-1/c"}),
+            record("m-ok-2", body("exec-1/d", None)),
+        ]
+    }
+    seen: list[Task] = []
+
+    def fn(task: Task) -> str:
+        seen.append(task)
+        if isinstance(task.payload, dict) and task.payload.get("boom"):
+            raise RuntimeError("task failed")
+        return "done"
+
+    # WHEN it is processed
+    response = process_batch(event, fn)
+
+    # THEN exactly the raising and malformed records are reported, in order
+    assert response == {
+        "batchItemFailures": [
+            {"itemIdentifier": "m-raises"},
+            {"itemIdentifier": "m-not-json"},
+            {"itemIdentifier": "m-no-task-id"},
+            {"itemIdentifier": "m-list"},
+            {"itemIdentifier": "m-no-task"},
+        ]
+    }
+    # AND fn saw the parseable tasks, once each, fully parsed
+    assert [task.message_id for task in seen] == ["m-ok-1", "m-raises", "m-ok-2"]
+    assert seen[0] == Task(
+        task_id="exec-1/a",
+        execution_id="exec-1",
+        scheduled_time="2026-11-22T10:00:00Z",
+        payload={"n": 1},
+        message_id="m-ok-1",
+        receive_count=2,
+    )
+
+
+def test_all_good_means_no_failures() -> None:
+    event = {"Records": [record(f"m-{i}", body(f"e/{i}", i)) for i in range(5)]}
+
+    assert process_batch(event, lambda task: None) == {"batchItemFailures": []}
+
+
+def test_on_result_gets_every_result_and_its_errors_fail_the_record() -> None:
+    event = {"Records": [record("m-1", body("e/1", 1)), record("m-2", body("e/2", 2))]}
+    results: list[tuple[str, Any]] = []
+
+    def on_result(task: Task, result: Any) -> None:
+        results.append((task.task_id, result))
+        if result == 4:
+            raise ConnectionError("post failed")
+
+    response = process_batch(event, lambda task: task.payload * 2, on_result=on_result)
+
+    assert results == [("e/1", 2), ("e/2", 4)]
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({}, "event field 'Records' must be a list, got NoneType"),
+        (None, "event field 'Records' must be a list, got NoneType"),
+        ({"Records": "x"}, "event field 'Records' must be a list, got str"),
+        ({"Records": [{"body": "{}"}]}, "record 0 has no string 'messageId'"),
+        ({"Records": ["text"]}, "record 0 has no string 'messageId'"),
+    ],
+)
+def test_an_event_that_is_not_an_sqs_batch_fails_as_a_whole(event: Any, message: str) -> None:
+    calls = []
+
+    with pytest.raises(MalformedEventError) as caught:
+        process_batch(event, calls.append)
+
+    assert str(caught.value) == message
+    assert calls == []
+
+
+def test_fifo_records_after_a_failure_are_not_run() -> None:
+    fifo = "arn:aws:sqs:us-east-1:123456789012:tasks.fifo"
+    event = {
+        "Records": [
+            record("m-1", body("e/1", 1), arn=fifo),
+            record("m-2", body("e/2", 2), arn=fifo),
+            record("m-3", body("e/3", 3), arn=fifo),
+        ]
+    }
+    seen = []
+
+    def fn(task: Task) -> None:
+        seen.append(task.payload)
+        if task.payload == 2:
+            raise ValueError("no")
+
+    response = process_batch(event, fn)
+
+    assert seen == [1, 2]
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-3"}]}
+
+
+def test_failures_are_logged_without_payload_or_exception_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "card-4111-1111"
+    event = {
+        "Records": [
+            record("m-1", body("exec-1/pay", {"card": secret})),
+            record("m-2", '{"card": "' + secret + '"'),
+        ]
+    }
+
+    def fn(task: Task) -> None:
+        raise ValueError(f"cannot charge {task.payload['card']}")
+
+    with caplog.at_level("DEBUG"):
+        process_batch(event, fn)
+
+    logged = [entry.getMessage() for entry in caplog.records]
+    assert logged == [
+        "task exec-1/pay (message m-1, receive 1) failed: ValueError",
+        "message m-2 is not a task message: the body is not JSON",
+    ]
+    assert all(secret not in line for line in logged)
+
+
+def test_task_handler_works_bare_and_with_options() -> None:
+    @task_handler
+    def bare(task: Task) -> int:
+        return task.payload + 1
+
+    @task_handler()
+    def called(task: Task) -> int:
+        raise RuntimeError("x")
+
+    event = {"Records": [record("m-1", body("e/1", 1))]}
+
+    assert bare(event, None) == {"batchItemFailures": []}
+    assert called(event, None) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert bare.__name__ == "bare"
+
+
+def test_a_task_that_always_fails_ends_in_the_dead_letter_queue(
+    make_queue: Callable[..., Any],
+    sqs: Any,
+    drain_queue: Callable[..., Any],
+    queue_messages: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    # GIVEN a queue with a redrive policy (3 receives) holding 4 good tasks and 1 bad one
+    queue = make_queue(max_receive_count=3, visibility_timeout=0)
+    tasks = [{"name": "good-1"}, {"name": "good-2"}, {"name": "bad"}, {"name": "good-3"}, {"name": "good-4"}]
+    send_tasks(queue.url, tasks, run=RunContext("exec-dlq"), client=sqs)
+    calls: dict[str, list[int]] = {}
+
+    def fn(task: Task) -> None:
+        calls.setdefault(task.payload["name"], []).append(task.receive_count)
+        if task.payload["name"] == "bad":
+            raise RuntimeError("always fails")
+
+    # WHEN the event source loop (receive -> process_batch -> delete successes) runs dry
+    stats = drain_queue(queue, fn)
+
+    # THEN the bad task was tried 3 times and moved to the dead-letter queue
+    assert calls == {"good-1": [1], "good-2": [1], "bad": [1, 2, 3], "good-3": [1], "good-4": [1]}
+    assert stats.failures == 3
+    assert stats.deleted == 4
+    (dead,) = queue_messages(queue.dlq_url)
+    assert json.loads(dead["Body"])["task_id"] == "exec-dlq/bad"
+    assert queue_messages(queue.url) == []

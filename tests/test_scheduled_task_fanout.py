@@ -1,0 +1,355 @@
+"""ScheduledTaskFanout: template assertions and exact validation errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import App, Duration, Stack, TimeZone
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Match, Template
+
+from scheduled_tasks_constructs import ScheduledTaskFanout, ScheduledTasksValidationError
+
+HOURLY = scheduler.ScheduleExpression.rate(Duration.hours(1))
+WORKER = {
+    "worker_code": lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
+    "worker_handler": "index.handler",
+}
+TASKS = [{"name": "a"}, {"name": "b"}, 3]
+
+
+def _stack() -> Stack:
+    return Stack(App(), "Test")
+
+
+def _id(construct, child) -> str:
+    return Stack.of(construct).get_logical_id(child.node.default_child)
+
+
+def _statements(template: Template, role_id: str) -> list:
+    out = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            out += policy["Properties"]["PolicyDocument"]["Statement"]
+    return out
+
+
+def _actions(statement: dict) -> set:
+    actions = statement["Action"]
+    return set(actions if isinstance(actions, list) else [actions])
+
+
+@pytest.fixture(scope="module")
+def default():
+    stack = _stack()
+    construct = ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=TASKS, **WORKER)
+    return construct, Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def tuned():
+    stack = _stack()
+    secret = secretsmanager.Secret(stack, "Hook")
+    construct = ScheduledTaskFanout(
+        stack,
+        "Jobs",
+        schedule=scheduler.ScheduleExpression.cron(
+            minute="0", hour="9", week_day="MON-FRI", time_zone=TimeZone.ASIA_TAIPEI
+        ),
+        tasks=TASKS,
+        worker_timeout=Duration.seconds(120),
+        batch_size=50,
+        max_batching_window=Duration.seconds(20),
+        max_concurrency=5,
+        max_receive_count=5,
+        webhook_secret=secret,
+        **WORKER,
+    )
+    return construct, Template.from_stack(stack), secret
+
+
+def test_schedule_input_carries_tasks_and_context(default):
+    _, template = default
+    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    assert json.loads(schedule["Properties"]["Target"]["Input"]) == {
+        "execution_id": "<aws.scheduler.execution-id>",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+        "schedule_arn": "<aws.scheduler.schedule-arn>",
+        "attempt_number": "<aws.scheduler.attempt-number>",
+        "tasks": TASKS,
+    }
+    assert schedule["Properties"]["Target"]["RetryPolicy"] == {
+        "MaximumEventAgeInSeconds": 3600,
+        "MaximumRetryAttempts": 3,
+    }
+
+
+def test_schedule_targets_the_producer_with_run_dead_letter_queue(default):
+    construct, template = default
+    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    target = schedule["Properties"]["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": [_id(construct, construct.producer), "Arn"]}
+    assert target["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": [_id(construct, construct.run_dead_letter_queue), "Arn"]}
+    }
+
+
+def test_scheduler_may_invoke_the_producer_only(default):
+    construct, template = default
+    statements = _statements(template, _id(construct, construct.schedule_role))
+    invoke = [s for s in statements if "lambda:InvokeFunction" in _actions(s)]
+    producer_arn = {"Fn::GetAtt": [_id(construct, construct.producer), "Arn"]}
+    assert invoke == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": [{"Fn::Join": ["", [producer_arn, ":$LATEST"]]}, producer_arn],
+        }
+    ]
+
+
+def test_producer_may_send_to_the_queue_only(default):
+    construct, template = default
+    statements = _statements(template, _id(construct, construct.producer_role))
+    sqs_statements = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
+    queue_arn = {"Fn::GetAtt": [_id(construct, construct.queue), "Arn"]}
+    run_dlq_arn = {"Fn::GetAtt": [_id(construct, construct.run_dead_letter_queue), "Arn"]}
+    by_resource = {json.dumps(s["Resource"]): _actions(s) for s in sqs_statements}
+    assert by_resource[json.dumps(queue_arn)] == {
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    }
+    # the on-failure destination of the asynchronous invocation
+    assert "sqs:SendMessage" in by_resource[json.dumps(run_dlq_arn)]
+    assert len(by_resource) == 2
+
+
+def test_worker_may_consume_the_queue_only(default):
+    construct, template = default
+    statements = _statements(template, _id(construct, construct.worker_role))
+    sqs_statements = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
+    assert len(sqs_statements) == 1
+    assert sqs_statements[0]["Resource"] == {"Fn::GetAtt": [_id(construct, construct.queue), "Arn"]}
+    assert "sqs:SendMessage" not in _actions(sqs_statements[0])
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions(sqs_statements[0])
+
+
+def test_event_source_defaults(default):
+    construct, template = default
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "EventSourceArn": {"Fn::GetAtt": [_id(construct, construct.queue), "Arn"]},
+            "FunctionName": {"Ref": _id(construct, construct.worker)},
+            "MaximumBatchingWindowInSeconds": Match.absent(),
+            "ScalingConfig": Match.absent(),
+        },
+    )
+
+
+def test_event_source_tuned(tuned):
+    _, template, _ = tuned
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": 50,
+            "MaximumBatchingWindowInSeconds": 20,
+            "ScalingConfig": {"MaximumConcurrency": 5},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+
+
+def test_queue_visibility_redrive_and_dead_letter_retention(default, tuned):
+    for fixture, visibility, receives in ((default, 360, 3), (tuned, 6 * 120 + 20, 5)):
+        construct, template = fixture[0], fixture[1]
+        resources = template.to_json()["Resources"]
+        queue = resources[_id(construct, construct.queue)]["Properties"]
+        assert queue["VisibilityTimeout"] == visibility
+        assert queue["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [_id(construct, construct.dead_letter_queue), "Arn"]},
+            "maxReceiveCount": receives,
+        }
+        assert queue["SqsManagedSseEnabled"] is True
+        assert "FifoQueue" not in queue
+        dlq = resources[_id(construct, construct.dead_letter_queue)]["Properties"]
+        assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_every_queue_is_https_only(default):
+    _, template = default
+    policies = template.find_resources("AWS::SQS::QueuePolicy")
+    assert len(policies) == len(template.find_resources("AWS::SQS::Queue")) == 3
+    for policy in policies.values():
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        )
+
+
+def test_functions(default):
+    construct, template = default
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "scheduled_tasks_constructs.runtime.producer.handler",
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "MemorySize": 256,
+            "Timeout": 300,
+            "Environment": {"Variables": {"QUEUE_URL": {"Ref": _id(construct, construct.queue)}}},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "index.handler",
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "MemorySize": 256,
+            "Timeout": 60,
+            "Layers": [{"Ref": _id(construct, construct.runtime_layer)}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": _id(construct, construct.producer)},
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 3600,
+        },
+    )
+    for group in template.find_resources("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == 30
+
+
+def test_webhook_secret_arn_not_url_and_read_grant(tuned):
+    construct, template, secret = tuned
+    secret_id = Stack.of(construct).get_logical_id(secret.node.default_child)
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": "index.handler", "Environment": {"Variables": {"WEBHOOK_SECRET_ARN": {"Ref": secret_id}}}},
+    )
+    statements = _statements(template, _id(construct, construct.worker_role))
+    reads = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
+    assert len(reads) == 1 and reads[0]["Resource"] == {"Ref": secret_id}
+
+
+def test_alarms(default):
+    construct, template = default
+    assert len(construct.alarms) == 5
+    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
+    resources = template.to_json()["Resources"]
+    missed = resources[_id(construct, construct.missed_run_alarm)]["Properties"]
+    assert missed["MetricName"] == "Invocations"
+    assert missed["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": _id(construct, construct.producer)}}]
+    assert missed["Period"] == 3600 + 3600  # 1 h gap + 5 min slack, rounded up to hours
+
+
+def test_dynamic_producer_without_tasks():
+    stack = _stack()
+    construct = ScheduledTaskFanout(
+        stack,
+        "Dyn",
+        schedule=HOURLY,
+        producer_code=lambda_.Code.from_inline("def handler(e, c): pass"),
+        producer_handler="index.handler",
+        **WORKER,
+    )
+    template = Template.from_stack(stack)
+    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    assert "tasks" not in json.loads(schedule["Properties"]["Target"]["Input"])
+    assert construct.tasks is None
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": "index.handler", "Layers": [{"Ref": _id(construct, construct.runtime_layer)}], "Timeout": 300},
+    )
+    template.resource_count_is("AWS::Lambda::LayerVersion", 1)
+
+
+def test_existing_queue_and_worker():
+    stack = _stack()
+    queue = sqs.Queue(stack, "Mine", visibility_timeout=Duration.minutes(10))
+    worker = lambda_.Function(
+        stack,
+        "MyWorker",
+        code=lambda_.Code.from_inline("def handler(e, c): pass"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+    )
+    construct = ScheduledTaskFanout(
+        stack, "Jobs", schedule=HOURLY, tasks=TASKS, existing_queue=queue, existing_worker=worker
+    )
+    assert construct.queue is queue and construct.worker is worker
+    assert construct.dead_letter_queue is None and construct.dead_letter_alarm is None
+    assert construct.runtime_layer is None
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SQS::Queue", 2)  # theirs + the run dead-letter queue
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"FunctionName": {"Ref": _id(construct, worker)}, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+    )
+
+
+# --- validation ----------------------------------------------------------------
+
+
+def _error(**props) -> str:
+    props.setdefault("schedule", HOURLY)
+    with pytest.raises(ScheduledTasksValidationError) as info:
+        ScheduledTaskFanout(_stack(), "Bad", **props)
+    return str(info.value)
+
+
+def test_all_problems_at_once():
+    assert _error(tasks=[], batch_size=0, max_receive_count=0) == (
+        "ScheduledTaskFanout 'Bad': invalid props (4):\n"
+        "  - worker_code/worker_handler or existing_worker: the worker is required, got neither\n"
+        "  - tasks must be a list of 1 to 1000 tasks, got 0 tasks\n"
+        "  - max_receive_count must be a whole number between 1 and 1000, got 0\n"
+        "  - batch_size must be a whole number between 1 and 10000, got 0"
+    )
+
+
+@pytest.mark.parametrize(
+    "props, expected",
+    [
+        ({}, "tasks: required with the bundled producer (or give producer_code/producer_handler "
+         "or existing_producer that builds tasks at run time), got none"),
+        ({"tasks": [{1, 2}]}, "tasks[0] must be JSON-serialisable, got set (Object of type set is not JSON serializable)"),
+        ({"tasks": [{"name": "x"}, {"name": "x"}]}, "tasks[1].name must be unique within tasks (tasks[0] has it too), got 'x'"),
+        ({"tasks": ["x" * 9000]}, "tasks must be small enough for the schedule input (at most 8192 characters of JSON), got 9206 characters"),
+        ({"tasks": TASKS, "batch_size": 100}, "max_batching_window must be at least 1 second when batch_size is over 10 (batch_size is 100), got none"),
+        ({"tasks": TASKS, "max_batching_window": Duration.seconds(301)}, "max_batching_window must be between 0 seconds and 5 minutes, got 5 minutes 1 second"),
+        ({"tasks": TASKS, "max_concurrency": 1}, "max_concurrency must be a whole number between 2 and 1000, got 1"),
+        (
+            {"tasks": TASKS, "worker_timeout": Duration.minutes(2), "queue_props": sqs.QueueProps(visibility_timeout=Duration.minutes(5))},
+            "queue_props.visibility_timeout must be at least 720 seconds (6 x worker timeout 120 s + batching window 0 s), got 5 minutes",
+        ),
+        ({"tasks": TASKS, "queue_props": sqs.QueueProps(fifo=True)}, "queue_props.fifo: set by the construct (a standard queue with the construct's dead-letter queue), got fifo in queue_props"),
+    ],
+)
+def test_exact_error_messages(props, expected):
+    if "worker_code" not in props and "existing_worker" not in props:
+        props.update(WORKER)
+    assert _error(**props).splitlines()[1:] == [f"  - {expected}"]
+
+
+def test_schedule_errors_are_named():
+    message = _error(
+        schedule=scheduler.ScheduleExpression.expression("cron(0 9 1 * MON *)"), tasks=TASKS, **WORKER
+    )
+    assert "schedule: " in message and "day-of-month" in message
+    zone = _error(
+        schedule=scheduler.ScheduleExpression.cron(minute="0", hour="9", time_zone=TimeZone.of("Mars/Olympus")),
+        tasks=TASKS,
+        **WORKER,
+    )
+    assert "schedule time zone: " in zone and "Mars/Olympus" in zone
