@@ -39,6 +39,14 @@ def machine_description() -> str:
     )
 
 
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages (other work on the machine adds noise)."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def command_line() -> str:
     """The command that runs this benchmark, as a user would type it."""
     script = Path(sys.argv[0]).resolve()
@@ -55,6 +63,7 @@ def print_header(title: str) -> None:
     print("=" * len(title))
     print(f"command: {command_line()}")
     print(f"machine: {machine_description()}")
+    print(f"load average at start: {load_average()}")
     print()
 
 

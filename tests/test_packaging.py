@@ -33,7 +33,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.packaging
+# One build shared by the tests of this module: under pytest-xdist they run
+# on the same worker when pytest is started with --dist loadgroup (as
+# scripts/test.sh does); otherwise each worker builds its own copy.
+pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "scheduled_tasks_constructs"
@@ -84,15 +87,21 @@ def _run(args: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeo
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+# Built once per test process. A module-level cache rather than a fixture
+# scope: pytest-xdist may tear fixtures down between the tests of a group.
+_BUILT: dict[str, Path] = {}
+
+
+@pytest.fixture
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("dist")
-    # Without --sdist/--wheel, build makes the sdist and then the wheel *from
-    # the sdist*, so a file missing from the sdist breaks the wheel too.
-    _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=ROOT, timeout=300)
-    (wheel,) = out.glob("*.whl")
-    (sdist,) = out.glob("*.tar.gz")
-    return {"wheel": wheel, "sdist": sdist}
+    if not _BUILT:
+        out = tmp_path_factory.mktemp("dist")
+        # Without --sdist/--wheel, build makes the sdist and then the wheel
+        # *from the sdist*, so a file missing from the sdist breaks the wheel too.
+        _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=ROOT, timeout=300)
+        (_BUILT["wheel"],) = out.glob("*.whl")
+        (_BUILT["sdist"],) = out.glob("*.tar.gz")
+    return dict(_BUILT)
 
 
 def test_twine_check_passes(dists: dict[str, Path]) -> None:

@@ -80,6 +80,12 @@ LIBRARY_SEND_BATCH_SIZE = 10
 """Tasks per ``SendMessageBatch`` call (the SQS maximum)."""
 LIBRARY_SEND_CONCURRENCY = 8
 """Concurrent ``SendMessageBatch`` calls of ``runtime.fanout.send_tasks``."""
+LIBRARY_TABLE_ALARMS = 3
+"""Alarms ``ScheduledLambdaToTable`` creates for a recurring schedule (dead
+letters, function errors, missed runs)."""
+LIBRARY_FANOUT_ALARMS = 5
+"""Alarms ``ScheduledTaskFanout`` creates for a recurring schedule (run and task
+dead letters, producer and worker errors, missed runs)."""
 
 
 @dataclass(frozen=True)
@@ -454,9 +460,11 @@ SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS = Settings(
     schedule_source="scheduler",
     function_memory_mb=LIBRARY_RECORD_FUNCTION_MEMORY_MB,
     table_billing="on_demand",
+    alarms=LIBRARY_TABLE_ALARMS,
 )
 """``ScheduledLambdaToTable`` as deployed with its defaults: a Scheduler
-schedule, an arm64 function of 128 MB, an on-demand table, one item a run."""
+schedule, an arm64 function of 128 MB, an on-demand table, one item a run,
+and three alarms."""
 
 SCHEDULED_TASK_FANOUT_DEFAULTS = Settings(
     name="ScheduledTaskFanout (library defaults)",
@@ -470,10 +478,12 @@ SCHEDULED_TASK_FANOUT_DEFAULTS = Settings(
     worker_memory_mb=LIBRARY_WORKER_MEMORY_MB,
     worker_batch_size=LIBRARY_WORKER_BATCH_SIZE,
     worker_environments_per_run=5,
+    alarms=LIBRARY_FANOUT_ALARMS,
 )
 """``ScheduledTaskFanout`` as deployed with its defaults: a Scheduler schedule,
 an arm64 producer of 256 MB sending ``SendMessageBatch`` calls of 10, 8 at a
-time, to a standard queue, and an arm64 worker of 256 MB taking batches of 10."""
+time, to a standard queue, an arm64 worker of 256 MB taking batches of 10, and
+five alarms."""
 
 SEED_SCHEDULED_LAMBDA = Settings(
     name="the-scheduled-lambda (seed design)",
@@ -905,10 +915,12 @@ def settings_differences(baseline: Settings, candidate: Settings) -> list[tuple[
 __all__ = [
     "DEFAULT_PRICES",
     "LIBRARY_ARCHITECTURE",
+    "LIBRARY_FANOUT_ALARMS",
     "LIBRARY_PRODUCER_MEMORY_MB",
     "LIBRARY_RECORD_FUNCTION_MEMORY_MB",
     "LIBRARY_SEND_BATCH_SIZE",
     "LIBRARY_SEND_CONCURRENCY",
+    "LIBRARY_TABLE_ALARMS",
     "LIBRARY_WORKER_BATCH_SIZE",
     "LIBRARY_WORKER_MEMORY_MB",
     "SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS",

@@ -221,7 +221,7 @@ class ScheduledLambdaToTable(Construct):
 
         #: Where undeliverable runs and runs whose code failed are kept.
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue or _schedule.dead_letter_queue(
-            self, "DeadLetterQueue"
+            self, "DeadLetterQueue", fed_by_services=True
         )
 
         #: The created function's role (None with ``existing_function``).

@@ -335,7 +335,7 @@ class ScheduledTaskFanout(Construct):
 
         #: Where undeliverable runs and failed producer invocations are kept.
         self.run_dead_letter_queue: sqs.IQueue = run_dead_letter_queue or _schedule.dead_letter_queue(
-            self, "RunDeadLetterQueue"
+            self, "RunDeadLetterQueue", fed_by_services=True
         )
         #: Where tasks go after ``max_receive_count`` failed receives (None with ``existing_queue``).
         self.dead_letter_queue: Optional[sqs.IQueue] = None

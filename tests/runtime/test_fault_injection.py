@@ -97,7 +97,6 @@ class PermanentError(RuntimeError):
     pass
 
 
-@pytest.mark.timeout(120) if hasattr(pytest.mark, "timeout") else (lambda f: f)
 def test_three_runs_with_faults_lose_nothing_and_apply_nothing_twice(
     make_queue: Callable[..., Any],
     make_table: Callable[[str], str],
