@@ -64,7 +64,7 @@ def make_tasks(count: int) -> list[dict[str, Any]]:
     return [{"name": f"task-{i:06d}", "url": f"https://example.com/items/{i}", "attempt": 1} for i in range(count)]
 
 
-def sqs_client(url: str, concurrency: int) -> Any:
+def sqs_client(url: str, concurrency: int, parameter_validation: bool = True) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -74,7 +74,11 @@ def sqs_client(url: str, concurrency: int) -> Any:
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=Config(retries={"mode": "standard"}, max_pool_connections=max(10, concurrency)),
+        config=Config(
+            retries={"mode": "standard"},
+            max_pool_connections=max(10, concurrency),
+            parameter_validation=parameter_validation,
+        ),
     )
 
 
@@ -94,6 +98,7 @@ def bench_producer(args: argparse.Namespace, fanout: Any, events: Any, cost: Any
     targets: list[tuple[str, bool]] = []
     naive_rate = None
     notes: list[str] = []
+    what_if_rows: list[list[object]] = []
     with LatencyEndpoint(latency_ms=args.latency_ms) as endpoint:
         client = sqs_client(endpoint.url, concurrency)
         queue_url = endpoint.queue_url()
@@ -173,6 +178,27 @@ def bench_producer(args: argparse.Namespace, fanout: Any, events: Any, cost: Any
                 targets.append((f"{n:,} tasks well inside one Lambda invocation: wall {wall:.1f} s and "
                                 f"projected {projected:.1f} s at {memory} MB both <= {limit:.0f} s "
                                 f"(a third of 900 s)", wall <= limit and projected <= limit))
+        if args.what_if:
+            n = min(args.sizes)
+            tasks = make_tasks(n)
+            bound = n / 10 * latency / concurrency
+            variants = [
+                ("client without parameter validation", sqs_client(endpoint.url, concurrency, False), concurrency),
+                (f"concurrency {2 * concurrency}", sqs_client(endpoint.url, 2 * concurrency), 2 * concurrency),
+                ("both", sqs_client(endpoint.url, 2 * concurrency, False), 2 * concurrency),
+            ]
+            for label, what_if_client, what_if_concurrency in variants:
+                for i in range(20):
+                    what_if_client.send_message(QueueUrl=queue_url, MessageBody=str(i))
+                walls, cpus = [], []
+                for _ in range(args.repeat):
+                    wall, cpu, _ = timed(lambda: fanout.send_tasks(
+                        queue_url, tasks, run=run, client=what_if_client, concurrency=what_if_concurrency))
+                    walls.append(wall)
+                    cpus.append(cpu)
+                wall, cpu = median(walls), median(cpus)
+                what_if_rows.append([label, n, wall, cpu, f"{wall / bound:.2f}x",
+                                     f"{wall / (n / 10 * latency / what_if_concurrency):.2f}x"])
     headers = ["variant", "tasks", "wall s", "tasks/s", "send requests", "requests/task",
                f"bound s", "wall/bound", "client CPU s", "CPU ms/request", "endpoint CPU s", f"projected s @{memory} MB"]
     print(f"Producer: latency {args.latency_ms:g} ms per call, concurrency {concurrency}, "
@@ -182,6 +208,11 @@ def bench_producer(args: argparse.Namespace, fanout: Any, events: Any, cost: Any
           f"{memory}/{cost.LAMBDA_FULL_VCPU_MEMORY_MB} of a vCPU (this machine's core assumed as fast).")
     for note in notes:
         print(f"note: {note}")
+    if what_if_rows:
+        print()
+        print(f"What if (information, not targets): send_tasks, median of {args.repeat} runs")
+        print(table(["variant", "tasks", "wall s", "client CPU s", f"wall / bound at concurrency {concurrency}",
+                     "wall / its own bound"], what_if_rows))
     return rows, targets
 
 
@@ -294,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-tasks", type=int, default=10_000)
     parser.add_argument("--worker-repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 tasks, naive at 1,000")
+    parser.add_argument("--no-what-if", dest="what_if", action="store_false",
+                        help="skip the what-if rows (other client settings and concurrency)")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.naive_tasks = [1_000, 10_000], 1_000

@@ -8,6 +8,4 @@ set -euo pipefail
 # shellcheck source=scripts/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "${STC_ROOT}"
-# --dist loadgroup keeps tests marked with the same xdist_group (the
-# packaging tests share one build) on one worker.
-exec python -m pytest -n auto --dist loadgroup -q "$@"
+exec python -m pytest -n auto -q "$@"

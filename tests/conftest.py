@@ -45,9 +45,7 @@ def moto_server() -> Iterator[str]:
         if callable(getattr(sqs_models, "unix_time", None)):
             fast = _fast_unix_time(sqs_models.unix_time)
             patch.setattr(sqs_models, "unix_time", fast)
-            patch.setattr(
-                sqs_models, "unix_time_millis", lambda dt=None: fast(dt) * 1000.0
-            )
+            patch.setattr(sqs_models, "unix_time_millis", lambda dt=None: fast(dt) * 1000.0)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

@@ -33,10 +33,7 @@ from pathlib import Path
 
 import pytest
 
-# One build shared by the tests of this module: under pytest-xdist they run
-# on the same worker when pytest is started with --dist loadgroup (as
-# scripts/test.sh does); otherwise each worker builds its own copy.
-pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
+pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "scheduled_tasks_constructs"
@@ -87,72 +84,61 @@ def _run(args: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeo
     return result.stdout
 
 
-# Built once per test process. A module-level cache rather than a fixture
-# scope: pytest-xdist may tear fixtures down between the tests of a group.
-_BUILT: dict[str, Path] = {}
+def _build(out: Path) -> tuple[Path, Path]:
+    # Without --sdist/--wheel, build makes the sdist and then the wheel *from
+    # the sdist*, so a file missing from the sdist breaks the wheel too.
+    _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=ROOT, timeout=300)
+    (wheel,) = out.glob("*.whl")
+    (sdist,) = out.glob("*.tar.gz")
+    return wheel, sdist
 
 
-@pytest.fixture
-def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    if not _BUILT:
-        out = tmp_path_factory.mktemp("dist")
-        # Without --sdist/--wheel, build makes the sdist and then the wheel
-        # *from the sdist*, so a file missing from the sdist breaks the wheel too.
-        _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=ROOT, timeout=300)
-        (_BUILT["wheel"],) = out.glob("*.whl")
-        (_BUILT["sdist"],) = out.glob("*.tar.gz")
-    return dict(_BUILT)
-
-
-def test_twine_check_passes(dists: dict[str, Path]) -> None:
-    _run([sys.executable, "-m", "twine", "check", "--strict", str(dists["wheel"]), str(dists["sdist"])], cwd=ROOT)
-
-
-def test_wheel_ships_the_typing_marker_and_the_runtime_code(dists: dict[str, Path]) -> None:
-    names = set(zipfile.ZipFile(dists["wheel"]).namelist())
-    assert f"{PACKAGE}/py.typed" in names
+def _check_wheel_contents(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+        entry_points_text = archive.read(entry_points).decode()
+    assert f"{PACKAGE}/py.typed" in names, "py.typed missing from the wheel"
     assert f"{PACKAGE}/__init__.py" in names
+    assert "record_run.py" in RUNTIME_FILES
     missing = [f for f in RUNTIME_FILES if f"{PACKAGE}/runtime/{f}" not in names]
     assert not missing, f"runtime files missing from the wheel: {missing}"
-    assert "record_run.py" in RUNTIME_FILES
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-    assert "scheduled-tasks = scheduled_tasks_constructs.local.cli:main" in (
-        zipfile.ZipFile(dists["wheel"]).read(entry_points).decode()
-    )
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")], "bytecode in the wheel"
+    assert "scheduled-tasks = scheduled_tasks_constructs.local.cli:main" in entry_points_text
 
 
-def test_sdist_ships_the_docs_and_the_license(dists: dict[str, Path]) -> None:
-    with tarfile.open(dists["sdist"]) as sdist:
-        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+def _check_sdist_contents(sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     for required in ("README.md", "API.md", "LICENSE", "pyproject.toml", f"src/{PACKAGE}/py.typed"):
         assert required in names, f"{required} missing from the sdist"
     missing = [f for f in RUNTIME_FILES if f"src/{PACKAGE}/runtime/{f}" not in names]
     assert not missing, f"runtime files missing from the sdist: {missing}"
 
 
-def test_installed_wheel_synthesizes_a_consumer_app(dists: dict[str, Path], tmp_path: Path) -> None:
+def test_build_check_install_and_synthesize(tmp_path: Path) -> None:
+    """One test, not several: the steps share one (slow-ish) build."""
     try:
         from scheduled_tasks_constructs import ScheduledLambdaToTable  # noqa: F401
     except ImportError as error:  # pragma: no cover - only while the construct is being written
         pytest.skip(f"scheduled_tasks_constructs.ScheduledLambdaToTable is not importable yet: {error}")
 
+    # The sdist and the wheel build, pass twine check and contain what they must
+    wheel, sdist = _build(tmp_path / "dist")
+    _run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)], cwd=ROOT)
+    _check_wheel_contents(wheel)
+    _check_sdist_contents(sdist)
+
     # GIVEN a fresh environment (no system site packages) with only the wheel installed
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=False, with_pip=False, symlinks=os.name != "nt").create(env_dir)
     python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    target_purelib = Path(
-        _run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path
-        ).strip()
-    )
+    purelib_query = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    target_purelib = Path(_run([str(python), "-c", purelib_query], cwd=tmp_path).strip())
     ours = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     (target_purelib / "_dependencies_from_test_env.pth").write_text("".join(f"{p}\n" for p in ours))
-    _run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
-         str(dists["wheel"])],
-        cwd=tmp_path,
-    )
+    pip_install = [sys.executable, "-m", "pip", "--python", str(python), "install"]
+    _run([*pip_install, "--quiet", "--no-deps", "--no-index", str(wheel)], cwd=tmp_path)
 
     # WHEN a consumer app that imports only the installed package is synthesized
     app_dir = tmp_path / "consumer"
@@ -178,7 +164,8 @@ def test_installed_wheel_synthesizes_a_consumer_app(dists: dict[str, Path], tmp_
     assert "AWS::Scheduler::Schedule" in types
     assert "AWS::Lambda::Function" in types
     functions = [
-        r for r in resources
+        r
+        for r in resources
         if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == RECORD_RUN_HANDLER
     ]
     assert functions, f"no function with handler {RECORD_RUN_HANDLER}"

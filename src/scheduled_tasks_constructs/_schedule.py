@@ -36,17 +36,25 @@ def validate_schedule_props(
     end: Optional[_dt.datetime],
     retry_attempts: Optional[float],
     max_event_age: Optional[Duration],
+    schedule_group: Any = None,
 ) -> None:
     """Check the schedule props both constructs take; record every problem."""
     if not isinstance(schedule, scheduler.ScheduleExpression):
         problems.add("schedule", "an aws_scheduler.ScheduleExpression", Described(type(schedule).__name__))
     else:
         _validate_expression(problems, schedule)
-    if description is not None and not is_token(description) and len(description) > 512:
-        problems.add("schedule_description", "at most 512 characters", Described(f"{len(description)} characters"))
+    if description is not None and not is_token(description):
+        if not isinstance(description, str):
+            problems.add("schedule_description", "a string", Described(type(description).__name__))
+        elif len(description) > 512:
+            problems.add("schedule_description", "at most 512 characters", Described(f"{len(description)} characters"))
     for prop, value in (("start", start), ("end", end)):
         if value is not None and not isinstance(value, _dt.datetime):
             problems.add(prop, "a datetime.datetime", Described(type(value).__name__))
+        elif value is not None and value.tzinfo is None:
+            problems.add(prop, "a timezone-aware datetime.datetime", Described(f"{value.isoformat()} (naive)"))
+    if schedule_group is not None and not hasattr(schedule_group, "schedule_group_arn"):
+        problems.add("schedule_group", "an aws_scheduler.IScheduleGroup", Described(type(schedule_group).__name__))
     if isinstance(start, _dt.datetime) and isinstance(end, _dt.datetime):
         if _aware(end) <= _aware(start):
             problems.add("end", f"after start ({start.isoformat()})", end.isoformat())
@@ -93,6 +101,17 @@ DLQ_ACKNOWLEDGMENT = Acknowledgment(
         "This queue is itself a dead-letter queue: EventBridge Scheduler's target DLQ and "
         "the Lambda on-failure destination send to it, which the rule cannot see "
         "(it only recognises queues named in a redrive policy)."
+    ),
+)
+
+
+#: Why a traced function's policy may name Resource "*" (for X-Ray only).
+TRACING_ACKNOWLEDGMENT = Acknowledgment(
+    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+    reason=(
+        "X-Ray active tracing (tracing=True): xray:PutTraceSegments and "
+        "xray:PutTelemetryRecords support no resource-level permissions, so X-Ray "
+        "requires Resource '*'. No other statement of this policy uses '*'."
     ),
 )
 
@@ -256,7 +275,24 @@ def create_function(
         function.node.default_child.add_override(
             "DependsOn", [Stack.of(scope).get_logical_id(policy.node.default_child)]
         )
+        if tracing:
+            # Only the X-Ray statement the function just added names "*".
+            Validations.of(policy.node.default_child).acknowledge(TRACING_ACKNOWLEDGMENT)
     return function, role, log_group
+
+
+#: Environment variables the Lambda runtime sets; a function may not set them.
+LAMBDA_RESERVED_ENVIRONMENT = (
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+)  # fmt: skip
+#: Lambda's rule for environment variable names.
+LAMBDA_ENVIRONMENT_NAME = r"[a-zA-Z][a-zA-Z0-9_]+"
+#: Lambda's limit on a function's environment (names and values), in bytes.
+LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 
 
 def validate_function_props(
@@ -274,6 +310,7 @@ def validate_function_props(
 ) -> None:
     """Check the props that describe one function (code/handler or existing)."""
     p = prefix
+    existing = f"existing_{p[:-1]}" if p else "existing_function"
     if (code is None) != (handler is None):
         problems.add_message(
             f"{p}code and {p}handler: give both or neither, got "
@@ -281,24 +318,48 @@ def validate_function_props(
         )
     if existing_function is not None and (code is not None or handler is not None):
         problems.add_message(
-            f"existing_{p}function and {p}code/{p}handler: give at most one of them, got both"
+            f"{existing} and {p}code/{p}handler: give at most one of them, got both"
         )
     if existing_function is not None:
         for prop, value in (("memory_size", memory_size), ("timeout", timeout), ("environment", environment)):
             if value is not None:
                 problems.add_message(
                     f"{p}{prop}: only applies to a function the construct creates, got it "
-                    f"with existing_{p}function"
+                    f"with {existing}"
                 )
     problems.integer_range(f"{p}memory_size", memory_size, 128, 10240)
     problems.duration_range(f"{p}timeout", timeout, Duration.seconds(1), max_timeout)
-    for name in environment or {}:
+    problems.name(f"{p}handler", handler, r"\S{1,128}", "1 to 128 characters without whitespace")
+    if environment is not None and not isinstance(environment, Mapping):
+        problems.add(f"{p}environment", "a mapping of names to strings", Described(type(environment).__name__))
+        environment = None
+    size = 0
+    for name, value in (environment or {}).items():
         if name in reserved:
             problems.add(
                 f"{p}environment",
                 f"free of the names the construct sets ({', '.join(reserved)})",
                 name,
             )
+        elif name in LAMBDA_RESERVED_ENVIRONMENT:
+            problems.add(f"{p}environment", "free of the names the Lambda runtime sets", name)
+        else:
+            problems.name(
+                f"{p}environment",
+                name,
+                LAMBDA_ENVIRONMENT_NAME,
+                "names of a letter then letters, digits or underscores (at least 2 characters)",
+            )
+        if not isinstance(value, str):
+            problems.add(f"{p}environment[{name!r}]", "a string", Described(type(value).__name__))
+        elif not is_token(value):
+            size += len(str(name).encode()) + len(value.encode())
+    if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
+        problems.add(
+            f"{p}environment",
+            f"at most {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes of names and values",
+            Described(f"{size} bytes"),
+        )
 
 
 def flexible_minutes(window: Optional[scheduler.TimeWindow]) -> int:

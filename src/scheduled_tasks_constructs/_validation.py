@@ -7,6 +7,7 @@ unresolved tokens are skipped: they are only known at deploy time.
 
 from __future__ import annotations
 
+import re
 from typing import Any, List, Optional
 
 from aws_cdk import Duration, Token
@@ -73,7 +74,12 @@ class Problems:
         """Check an optional whole number lies in ``[low, high]``."""
         if value is None or is_token(value):
             return
-        if isinstance(value, bool) or not float(value).is_integer() or not low <= value <= high:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not float(value).is_integer()
+            or not low <= value <= high
+        ):
             self.add(prop, f"a whole number between {low} and {high}", value)
 
     def duration_range(
@@ -88,6 +94,9 @@ class Problems:
         """Check an optional duration lies in ``[low, high]`` (and is whole seconds)."""
         if value is None or is_token(value):
             return
+        if not isinstance(value, Duration):
+            self.add(prop, "an aws_cdk.Duration", Described(type(value).__name__))
+            return
         millis = value.to_milliseconds()
         if whole_seconds and millis % 1000:
             self.add(prop, "a whole number of seconds", value)
@@ -97,6 +106,13 @@ class Problems:
                 f"between {low.to_human_string()} and {high.to_human_string()}",
                 value,
             )
+
+    def name(self, prop: str, value: Optional[str], pattern: str, allowed: str) -> None:
+        """Check an optional name matches ``pattern`` (the service's own rule), in full."""
+        if value is None or is_token(value):
+            return
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            self.add(prop, allowed, value if isinstance(value, str) else Described(type(value).__name__))
 
     def exclusive(self, **props: Any) -> None:
         """Record a conflict when more than one of the given props is set."""

@@ -232,16 +232,6 @@ def _check_non_negative(owner: str, **values: float) -> None:
         raise ValueError(f"{owner}: " + "; ".join(problems))
 
 
-def _check_positive_int(owner: str, **values: int) -> None:
-    problems = [
-        f"{name} must be a positive integer, got {value!r}"
-        for name, value in values.items()
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1
-    ]
-    if problems:
-        raise ValueError(f"{owner}: " + "; ".join(problems))
-
-
 @dataclass(frozen=True)
 class Workload:
     """How often a system runs and how much work one run holds.

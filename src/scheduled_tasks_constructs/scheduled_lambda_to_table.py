@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import List, Mapping, Optional
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -21,7 +21,7 @@ from . import _assets, _defaults, _schedule
 from ._alarms import Alarms
 from . import _topic
 from ._spec import FunctionSpec, RunSpec, function_spec
-from ._validation import Problems
+from ._validation import Described, Problems, is_token
 from .runtime import ITEM_TTL_SECONDS, TABLE_NAME
 from .runtime.record_run import PARTITION_KEY
 
@@ -87,7 +87,9 @@ class ScheduledLambdaToTable(Construct):
     log_retention : aws_logs.RetentionDays, optional
         Retention of the created function's log group. Default: one month.
     tracing : bool, optional
-        Turn on X-Ray active tracing of the created function. Default: False.
+        Turn on X-Ray active tracing of the created function; its role may
+        then call ``xray:PutTraceSegments`` and ``xray:PutTelemetryRecords``,
+        which X-Ray grants on Resource ``"*"`` only. Default: False.
     function_retry_attempts : int, optional
         Lambda's retries of a failed asynchronous run (0-2). Default: 2.
     function_max_event_age : aws_cdk.Duration, optional
@@ -157,6 +159,7 @@ class ScheduledLambdaToTable(Construct):
             end=end,
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
+            schedule_group=schedule_group,
         )
         _schedule.validate_function_props(
             problems,
@@ -184,11 +187,26 @@ class ScheduledLambdaToTable(Construct):
             "function_max_event_age", function_max_event_age, Duration.seconds(60), Duration.hours(6)
         )
         problems.exclusive(existing_table=existing_table, table_props=table_props)
-        if table_props is not None:
+        if table_props is not None and not isinstance(table_props, dynamodb.TableProps):
+            problems.add("table_props", "an aws_dynamodb.TableProps", Described(type(table_props).__name__))
+        elif table_props is not None:
             for key in ("partition_key", "sort_key", "time_to_live_attribute"):
                 if table_props._values.get(key) is not None:
                     problems.add_message(
                         f"table_props.{key}: set by the construct, got {key} in table_props"
+                    )
+            problems.name(
+                "table_props.table_name",
+                table_props._values.get("table_name"),
+                r"[a-zA-Z0-9_.-]{3,255}",
+                "3 to 255 letters, digits, '_', '-' or '.'",
+            )
+            billing = table_props._values.get("billing_mode", _defaults.TABLE_BILLING_MODE)
+            for key in ("read_capacity", "write_capacity"):
+                if table_props._values.get(key) is not None and billing != dynamodb.BillingMode.PROVISIONED:
+                    problems.add_message(
+                        f"table_props.{key}: only applies with billing_mode PROVISIONED, got it "
+                        "with on-demand billing"
                     )
         problems.duration_range("item_ttl", item_ttl, Duration.minutes(1), Duration.days(36500))
         if item_ttl is not None and existing_table is not None:
@@ -212,7 +230,13 @@ class ScheduledLambdaToTable(Construct):
                 ),
                 "removal_policy": _defaults.TABLE_REMOVAL_POLICY,
             }
-            settings.update(table_props._values if table_props is not None else {})
+            user = table_props._values if table_props is not None else {}
+            # A default yields to the user's prop that decides the same setting.
+            if user.get("encryption_key") is not None:
+                settings.pop("encryption")
+            if user.get("point_in_time_recovery") is not None:
+                settings.pop("point_in_time_recovery_specification")
+            settings.update(user)
             settings.update(
                 partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
                 time_to_live_attribute=_defaults.TTL_ATTRIBUTE if item_ttl is not None else None,
@@ -236,7 +260,11 @@ class ScheduledLambdaToTable(Construct):
             env = dict(environment or {})
             env[TABLE_NAME] = self.table.table_name
             if item_ttl is not None:
-                env[ITEM_TTL_SECONDS] = str(int(item_ttl.to_seconds()))
+                env[ITEM_TTL_SECONDS] = (
+                    Token.as_string(item_ttl.to_seconds())
+                    if is_token(item_ttl)
+                    else str(int(item_ttl.to_seconds()))
+                )
             function_code = code or _assets.runtime_code()
             function_handler = handler or _assets.handler_path("record_run")
             function, role, log_group = _schedule.create_function(
@@ -329,6 +357,8 @@ class ScheduledLambdaToTable(Construct):
                     timeout or _defaults.RECORD_FUNCTION_TIMEOUT,
                 )
             ),
-            item_ttl_seconds=int(item_ttl.to_seconds()) if item_ttl is not None else None,
+            item_ttl_seconds=(
+                int(item_ttl.to_seconds()) if item_ttl is not None and not is_token(item_ttl) else None
+            ),
         )
 

@@ -107,12 +107,15 @@ class ScheduledTaskFanout(Construct):
     worker_environment : Mapping[str, str], optional
         Extra environment of the created worker. Default: none.
     worker_layers : Sequence[aws_lambda.ILayerVersion], optional
-        Extra layers of the created worker, e.g. a ``DependenciesLayer``.
-        Default: none (the runtime helpers layer is always added).
+        Extra layers of the created worker, e.g. a ``DependenciesLayer`` (at
+        most 4: Lambda allows 5 and the runtime helpers layer is always
+        added). Default: none.
     log_retention : aws_logs.RetentionDays, optional
         Retention of the created functions' log groups. Default: one month.
     tracing : bool, optional
-        X-Ray active tracing of the created functions. Default: False.
+        X-Ray active tracing of the created functions; their roles may then
+        call ``xray:PutTraceSegments`` and ``xray:PutTelemetryRecords``, which
+        X-Ray grants on Resource ``"*"`` only. Default: False.
     function_retry_attempts : int, optional
         Lambda's retries of a failed asynchronous producer run (0-2). Default: 2.
     function_max_event_age : aws_cdk.Duration, optional
@@ -121,7 +124,8 @@ class ScheduledTaskFanout(Construct):
         A standard queue instead of creating one (give it a redrive policy
         yourself). Default: none.
     queue_props : aws_sqs.QueueProps, optional
-        Overrides for the created queue (not ``fifo``, ``dead_letter_queue``).
+        Overrides for the created queue (not ``dead_letter_queue`` or the
+        FIFO settings: the task queue is a standard queue).
         Default: standard queue, SQS-managed encryption, HTTPS only, 4 days
         retention, visibility timeout derived as below.
     max_receive_count : int, optional
@@ -215,6 +219,7 @@ class ScheduledTaskFanout(Construct):
             end=end,
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
+            schedule_group=schedule_group,
         )
         _schedule.validate_function_props(
             problems,
@@ -247,6 +252,30 @@ class ScheduledTaskFanout(Construct):
                 "worker_layers: only applies to a worker the construct creates, got it with "
                 "existing_worker"
             )
+        elif worker_layers is not None and len(worker_layers) > _MAX_WORKER_LAYERS:
+            problems.add(
+                "worker_layers",
+                f"at most {_MAX_WORKER_LAYERS} layers (Lambda allows 5; the runtime helpers "
+                "layer is one)",
+                Described(f"{len(worker_layers)} layers"),
+            )
+        if existing_producer is not None and existing_worker is not None:
+            for prop, value in (("log_retention", log_retention), ("tracing", tracing)):
+                if value is not None:
+                    problems.add_message(
+                        f"{prop}: only applies to functions the construct creates, got it with "
+                        "existing_producer and existing_worker"
+                    )
+        if existing_producer is not None:
+            for prop, value in (
+                ("function_retry_attempts", function_retry_attempts),
+                ("function_max_event_age", function_max_event_age),
+            ):
+                if value is not None:
+                    problems.add_message(
+                        f"{prop}: only applies to a producer the construct creates, got it with "
+                        "existing_producer"
+                    )
         custom_producer = (
             producer_code is not None or producer_handler is not None or existing_producer is not None
         )
@@ -277,10 +306,17 @@ class ScheduledTaskFanout(Construct):
             "max_batching_window", max_batching_window, Duration.seconds(0), Duration.seconds(300)
         )
         if (
-            batch_size is not None
+            isinstance(batch_size, (int, float))
             and not is_token(batch_size)
             and batch_size > 10
-            and (max_batching_window is None or (not is_token(max_batching_window) and max_batching_window.to_seconds() < 1))
+            and (
+                max_batching_window is None
+                or (
+                    isinstance(max_batching_window, Duration)
+                    and not is_token(max_batching_window)
+                    and max_batching_window.to_seconds() < 1
+                )
+            )
         ):
             problems.add(
                 "max_batching_window",
@@ -294,7 +330,7 @@ class ScheduledTaskFanout(Construct):
         effective_worker_timeout = _worker_timeout(worker_timeout, existing_worker)
         window_s = (
             max_batching_window.to_seconds()
-            if max_batching_window is not None and not is_token(max_batching_window)
+            if isinstance(max_batching_window, Duration) and not is_token(max_batching_window)
             else 0
         )
         required_visibility = (
@@ -302,15 +338,23 @@ class ScheduledTaskFanout(Construct):
             if effective_worker_timeout is None
             else int(_defaults.VISIBILITY_TIMEOUT_FACTOR * effective_worker_timeout + window_s)
         )
-        if queue_props is not None:
-            for key in ("fifo", "dead_letter_queue", "content_based_deduplication"):
+        if queue_props is not None and not isinstance(queue_props, sqs.QueueProps):
+            problems.add("queue_props", "an aws_sqs.QueueProps", Described(type(queue_props).__name__))
+        elif queue_props is not None:
+            for key in (
+                "fifo",
+                "dead_letter_queue",
+                "content_based_deduplication",
+                "deduplication_scope",
+                "fifo_throughput_limit",
+            ):
                 if queue_props._values.get(key) is not None:
                     problems.add_message(
                         f"queue_props.{key}: set by the construct (a standard queue with the "
                         f"construct's dead-letter queue), got {key} in queue_props"
                     )
             given = queue_props._values.get("visibility_timeout")
-            if given is not None and required_visibility is not None and not is_token(given):
+            if isinstance(given, Duration) and required_visibility is not None and not is_token(given):
                 if given.to_seconds() < required_visibility:
                     problems.add(
                         "queue_props.visibility_timeout",
@@ -318,8 +362,25 @@ class ScheduledTaskFanout(Construct):
                         f"{int(effective_worker_timeout)} s + batching window {int(window_s)} s)",
                         given,
                     )
-            if given is not None and not is_token(given) and given.to_seconds() > 43200:
-                problems.add("queue_props.visibility_timeout", "at most 12 hours", given)
+            problems.name(
+                "queue_props.queue_name",
+                queue_props._values.get("queue_name"),
+                r"[a-zA-Z0-9_-]{1,80}",
+                "1 to 80 letters, digits, '-' or '_' (a standard queue: no '.fifo')",
+            )
+            for key, low, high in (
+                ("visibility_timeout", Duration.seconds(0), Duration.hours(12)),
+                ("retention_period", Duration.seconds(60), Duration.days(14)),
+                ("delivery_delay", Duration.seconds(0), Duration.minutes(15)),
+                ("receive_message_wait_time", Duration.seconds(0), Duration.seconds(20)),
+            ):
+                problems.duration_range(f"queue_props.{key}", queue_props._values.get(key), low, high)
+            problems.integer_range(
+                "queue_props.max_message_size_bytes",
+                queue_props._values.get("max_message_size_bytes"),
+                1024,
+                1_048_576,
+            )
         if existing_queue is not None and getattr(existing_queue, "fifo", False):
             problems.add("existing_queue", "a standard queue", Described("a FIFO queue"))
         problems.raise_if_any()
@@ -350,7 +411,10 @@ class ScheduledTaskFanout(Construct):
                 "enforce_ssl": True,
                 "visibility_timeout": Duration.seconds(required_visibility or 900 * 6),
             }
-            settings.update(queue_props._values if queue_props is not None else {})
+            user = queue_props._values if queue_props is not None else {}
+            if user.get("encryption_master_key") is not None:
+                settings.pop("encryption")  # the key implies KMS encryption
+            settings.update(user)
             settings["dead_letter_queue"] = sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=self.max_receive_count
             )
@@ -535,11 +599,17 @@ class ScheduledTaskFanout(Construct):
         )
 
 
+#: Lambda allows 5 layers per function; the worker always has the runtime helpers layer.
+_MAX_WORKER_LAYERS = 4
+
+
 def _worker_timeout(
     worker_timeout: Optional[Duration], existing_worker: Optional[lambda_.IFunction]
 ) -> Optional[float]:
     if worker_timeout is not None:
-        return None if is_token(worker_timeout) else worker_timeout.to_seconds()
+        if not isinstance(worker_timeout, Duration) or is_token(worker_timeout):
+            return None
+        return worker_timeout.to_seconds()
     if existing_worker is not None:
         timeout = getattr(existing_worker, "timeout", None)
         if isinstance(timeout, Duration) and not is_token(timeout):

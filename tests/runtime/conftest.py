@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -134,10 +134,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     """Build the event Lambda's SQS event source passes for received messages."""
     records = []
     for message in messages:
-        attributes = {
-            key: value
-            for key, value in message.get("Attributes", {}).items()
-        }
+        attributes = {key: value for key, value in message.get("Attributes", {}).items()}
         records.append(
             {
                 "messageId": message["MessageId"],

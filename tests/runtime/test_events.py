@@ -71,7 +71,10 @@ def test_integer_attempt_number_is_accepted() -> None:
             "event field 'attempt_number' must be an integer or a string of digits, got bool",
         ),
         ({"attempt_number": "0"}, "event field 'attempt_number' must be at least 1, got 0"),
-        ({"attempt_number": "²"}, "event field 'attempt_number' must be a string of digits, got '²'"),
+        (
+            {"attempt_number": "²"},
+            "event field 'attempt_number' must be a string of digits, got '²'",
+        ),
     ],
 )
 def test_wrong_types_raise_clear_errors(event: object, message: str) -> None:

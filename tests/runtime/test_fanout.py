@@ -65,19 +65,21 @@ class FlakyClient:
         self.attempts: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        queue_url: str = kwargs["QueueUrl"]
+        entries: list[dict[str, Any]] = kwargs["Entries"]
         with self._lock:
             self.calls += 1
             failing = []
-            for entry in Entries:
+            for entry in entries:
                 task_id = entry["MessageAttributes"]["task_id"]["StringValue"]
                 self.attempts[task_id] = self.attempts.get(task_id, 0) + 1
                 if self.fail(task_id, self.attempts[task_id]):
                     failing.append(entry)
-        passing = [entry for entry in Entries if entry not in failing]
+        passing = [entry for entry in entries if entry not in failing]
         response: dict[str, Any] = {"Successful": [], "Failed": []}
         if passing:
-            real = self.client.send_message_batch(QueueUrl=QueueUrl, Entries=passing)
+            real = self.client.send_message_batch(QueueUrl=queue_url, Entries=passing)
             response["Successful"] = real.get("Successful", [])
             response["Failed"] = real.get("Failed", [])
         response["Failed"] += [
@@ -218,7 +220,9 @@ def test_permanent_failure_raises_enqueue_error_naming_the_ids(
 
 def test_sender_fault_entries_are_not_retried(make_queue: Callable[..., Any], sqs: Any) -> None:
     queue = make_queue()
-    flaky = FlakyClient(sqs, lambda task_id, attempt: task_id == "exec-1/task-0003", sender_fault=True)
+    flaky = FlakyClient(
+        sqs, lambda task_id, attempt: task_id == "exec-1/task-0003", sender_fault=True
+    )
 
     with pytest.raises(EnqueueError, match=r"\(InvalidMessageContents\): exec-1/task-0003$"):
         send_tasks(queue.url, tasks_of(5), run=RUN, client=flaky, backoff_seconds=0)
@@ -243,8 +247,10 @@ def test_throttled_whole_call_is_retried(make_queue: Callable[..., Any], sqs: An
             calls.append(kwargs)
             if len(calls) == 1:
                 raise ClientError(
-                    {"Error": {"Code": "RequestThrottled", "Message": "slow down"},
-                     "ResponseMetadata": {"HTTPStatusCode": 403}},
+                    {
+                        "Error": {"Code": "RequestThrottled", "Message": "slow down"},
+                        "ResponseMetadata": {"HTTPStatusCode": 403},
+                    },
                     "SendMessageBatch",
                 )
             return sqs.send_message_batch(**kwargs)
@@ -329,8 +335,12 @@ def test_not_serialisable_task_raises_a_clear_error(new_client: Callable[[str], 
     counting = CountingClient(new_client("sqs"))
 
     with pytest.raises(TypeError) as caught:
-        send_tasks("unused", [{"name": "ok"}, {"name": "bad", "when": {1, 2}}], run=RUN,
-                   client=counting.client)
+        send_tasks(
+            "unused",
+            [{"name": "ok"}, {"name": "bad", "when": {1, 2}}],
+            run=RUN,
+            client=counting.client,
+        )
 
     assert str(caught.value) == (
         "task 'exec-1/bad' (index 1) is not JSON-serialisable: "
@@ -340,7 +350,9 @@ def test_not_serialisable_task_raises_a_clear_error(new_client: Callable[[str], 
 
 
 def test_nan_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"^task 'exec-1/0' \(index 0\) is not valid JSON: Out of range"):
+    with pytest.raises(
+        ValueError, match=r"^task 'exec-1/0' \(index 0\) is not valid JSON: Out of range"
+    ):
         build_messages([{"x": float("nan")}], RUN)
 
 

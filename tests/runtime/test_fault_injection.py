@@ -18,7 +18,9 @@ receives and has ``VisibilityTimeout=0``, so retries happen at once.
 At the end every task is applied exactly once or is in the dead-letter queue
 (nothing lost, no effect applied twice), and every always-failing task is in
 the dead-letter queue. Faults are chosen by seeded random numbers keyed by
-task id and attempt, so every run of this test injects the same faults.
+task id and attempt, so a task fails on the same attempts in every run of this
+test; only which messages share the twice-delivered batch depends on the
+order the threaded producer queued them in.
 """
 
 from __future__ import annotations
@@ -65,24 +67,31 @@ class FlakySQS:
         self.injected = 0
         self._lock = threading.Lock()
 
-    def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        queue_url: str = kwargs["QueueUrl"]
+        entries: list[dict[str, Any]] = kwargs["Entries"]
         failing = []
         with self._lock:
-            for entry in Entries:
+            for entry in entries:
                 task_id = entry["MessageAttributes"]["task_id"]["StringValue"]
                 self.attempts[task_id] += 1
                 if self.fails(task_id, self.attempts[task_id]):
                     failing.append(entry)
             self.injected += len(failing)
-        passing = [entry for entry in Entries if entry not in failing]
+        passing = [entry for entry in entries if entry not in failing]
         response: dict[str, Any] = {"Successful": [], "Failed": []}
         if passing:
-            response = dict(self.client.send_message_batch(QueueUrl=QueueUrl, Entries=passing))
+            response = dict(self.client.send_message_batch(QueueUrl=queue_url, Entries=passing))
             response.setdefault("Failed", [])
         response["Failed"] = [
             *response["Failed"],
             *(
-                {"Id": e["Id"], "SenderFault": False, "Code": "InternalError", "Message": "injected"}
+                {
+                    "Id": e["Id"],
+                    "SenderFault": False,
+                    "Code": "InternalError",
+                    "Message": "injected",
+                }
                 for e in failing
             ),
         ]
@@ -187,7 +196,9 @@ def test_three_runs_with_faults_lose_nothing_and_apply_nothing_twice(
         if execution_id == "run-2":
             # ...whose first invocation cannot send a few tasks at all, so the
             # Scheduler retries the run (attempt 2) and everything is sent again.
-            broken = FlakySQS(sqs, lambda task_id, attempt: task_id.endswith(("7", "9")) and "t00" in task_id)
+            broken = FlakySQS(
+                sqs, lambda task_id, attempt: task_id.endswith(("7", "9")) and "t00" in task_id
+            )
             sqs_client.append(broken)
             with pytest.raises(EnqueueError) as caught:
                 producer.handler(event, lambda_context())
@@ -217,7 +228,9 @@ def test_three_runs_with_faults_lose_nothing_and_apply_nothing_twice(
     counts["dead-lettered messages"] = len(dead)
     counts["dead-lettered tasks"] = len(dead_ids)
     counts["always-failing tasks"] = len(permanent_ids)
-    counts["unlucky tasks (3 transient failures)"] = len(dead_ids - permanent_ids - set(applied_ids))
+    counts["unlucky tasks (3 transient failures)"] = len(
+        dead_ids - permanent_ids - set(applied_ids)
+    )
     counts["executions"] = sum(executions.values())
     print()
     for name, value in sorted(counts.items()):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,15 +11,19 @@ from botocore.exceptions import ClientError
 
 from scheduled_tasks_constructs.runtime.idempotency import claim, release
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def test_first_claim_wins_and_later_ones_lose(
-    make_table: Callable[[str], str], dynamodb: Any, table_items: Callable[[str], list[dict[str, Any]]]
+    make_table: Callable[[str], str],
+    dynamodb: Any,
+    table_items: Callable[[str], list[dict[str, Any]]],
 ) -> None:
     table = make_table("task_id")
 
-    first = claim(table, "e/1", client=dynamodb, now=NOW, ttl_seconds=60, attributes={"worker": "a"})
+    first = claim(
+        table, "e/1", client=dynamodb, now=NOW, ttl_seconds=60, attributes={"worker": "a"}
+    )
     second = claim(table, "e/1", client=dynamodb, attributes={"worker": "b"})
 
     assert (first, second) == (True, False)
@@ -52,8 +56,14 @@ def test_other_errors_propagate(dynamodb: Any) -> None:
     [
         ({"task_id": ""}, "task_id must be a non-empty string"),
         ({"ttl_seconds": 0}, "ttl_seconds must be a positive integer, got 0"),
-        ({"now": datetime(2026, 1, 1)}, "now must be a timezone-aware datetime, got a naive datetime"),
-        ({"attributes": {"task_id": "x"}}, "attributes must not set the reserved attribute 'task_id'"),
+        (
+            {"now": datetime(2026, 1, 1)},
+            "now must be a timezone-aware datetime, got a naive datetime",
+        ),
+        (
+            {"attributes": {"task_id": "x"}},
+            "attributes must not set the reserved attribute 'task_id'",
+        ),
     ],
 )
 def test_invalid_arguments(kwargs: dict[str, Any], message: str) -> None:

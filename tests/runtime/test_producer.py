@@ -35,9 +35,13 @@ def test_handler_sends_the_tasks_of_the_event(
 
     assert result == {"execution_id": "exec-p", "sent": 23, "requests": 3}
     bodies = [json.loads(message["Body"]) for message in queue_messages(queue.url)]
-    assert sorted(body["task_id"] for body in bodies) == sorted(f"exec-p/page-{i}" for i in range(23))
+    assert sorted(body["task_id"] for body in bodies) == sorted(
+        f"exec-p/page-{i}" for i in range(23)
+    )
     assert {body["scheduled_time"] for body in bodies} == {"2026-11-22T10:00:00Z"}
-    logged = "\n".join(entry.getMessage() for entry in caplog.records if entry.name.startswith("scheduled"))
+    logged = "\n".join(
+        entry.getMessage() for entry in caplog.records if entry.name.startswith("scheduled")
+    )
     assert logged == "run exec-p: sent 23 tasks in 3 requests (0 entries retried)"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from scheduled_tasks_constructs.runtime.record_run import (
     record_run,
 )
 
-NOW = datetime(2026, 11, 22, 10, 0, 3, 250_000, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, 3, 250_000, tzinfo=UTC)
 SCHEDULE_ARN = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/nightly"
 EVENT = {
     "execution_id": "exec-1",
@@ -132,7 +132,10 @@ def test_other_dynamodb_errors_propagate(dynamodb: Any) -> None:
     [
         ({"ttl_seconds": 0}, "ttl_seconds must be a positive integer, got 0"),
         ({"ttl_seconds": 1.5}, "ttl_seconds must be a positive integer, got float"),
-        ({"now": datetime(2026, 1, 1)}, "now must be a timezone-aware datetime, got a naive datetime"),
+        (
+            {"now": datetime(2026, 1, 1)},
+            "now must be a timezone-aware datetime, got a naive datetime",
+        ),
     ],
 )
 def test_invalid_arguments_raise_before_writing(kwargs: dict[str, Any], message: str) -> None:
@@ -156,7 +159,7 @@ def test_handler_reads_table_and_ttl_from_environment(
     # GIVEN the environment the construct sets
     lambda_env.setenv("TABLE_NAME", table)
     lambda_env.setenv("ITEM_TTL_SECONDS", "86400")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
 
     # WHEN the Scheduler delivers the run twice
     first = handler(EVENT, lambda_context("req-1"))

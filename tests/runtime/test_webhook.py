@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
-import time
+import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,8 +28,8 @@ SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
 DISCORD_URL = "https://discord.com/api/webhooks/123456/abcdef"
 
 
-def received_json(httpserver: HTTPServer) -> list[Any]:
-    return [json.loads(request.get_data()) for request, _ in httpserver.log]
+def received_json(httpserver: HTTPServer, path: str) -> list[Any]:
+    return [json.loads(request.get_data()) for request, _ in httpserver.log if request.path == path]
 
 
 @pytest.mark.parametrize(
@@ -88,14 +88,16 @@ def test_build_payload_rejects_unknown_kind_and_non_text() -> None:
     ("kind", "expected"),
     [("slack", {"text": "run 7: 12 rows"}), ("discord", {"content": "run 7: 12 rows"})],
 )
-def test_post_result_sends_exact_json(httpserver: HTTPServer, kind: str, expected: dict[str, str]) -> None:
+def test_post_result_sends_exact_json(
+    httpserver: HTTPServer, kind: str, expected: dict[str, str]
+) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok", status=200)
 
     status = post_result(httpserver.url_for("/hook"), "run 7: 12 rows", kind=kind)
 
     assert status == 200
-    (request, _), = httpserver.log
-    assert json.loads(request.get_data()) == expected
+    assert received_json(httpserver, "/hook") == [expected]
+    (request,) = [request for request, _ in httpserver.log if request.path == "/hook"]
     assert request.headers["Content-Type"] == "application/json; charset=utf-8"
 
 
@@ -136,14 +138,19 @@ def test_connection_refused_raises_without_the_url() -> None:
 
 
 def test_timeout_raises_without_the_url(httpserver: HTTPServer) -> None:
+    release = threading.Event()
+
     def slow(request: Request) -> Response:
-        time.sleep(0.5)
+        release.wait(5)
         return Response("late")
 
     httpserver.expect_request("/secret-token-path").respond_with_handler(slow)
 
-    with pytest.raises(WebhookError) as caught:
-        post_result(httpserver.url_for("/secret-token-path"), "x", kind="slack", timeout=0.1)
+    try:
+        with pytest.raises(WebhookError) as caught:
+            post_result(httpserver.url_for("/secret-token-path"), "x", kind="slack", timeout=0.1)
+    finally:
+        release.set()
 
     assert str(caught.value).startswith("webhook request failed: ")
     assert "secret-token-path" not in str(caught.value)
@@ -166,13 +173,20 @@ def test_post_result_detects_kind_when_not_given() -> None:
 
 
 def make_secret(secretsmanager: Any, value: str) -> str:
-    response = secretsmanager.create_secret(Name=f"webhook-{uuid.uuid4().hex[:12]}", SecretString=value)
+    response = secretsmanager.create_secret(
+        Name=f"webhook-{uuid.uuid4().hex[:12]}", SecretString=value
+    )
     return response["ARN"]
 
 
 @pytest.mark.parametrize(
     "value",
-    [SLACK_URL, f"  {SLACK_URL}\n", json.dumps({"url": SLACK_URL}), json.dumps({"url": SLACK_URL, "kind": "slack"})],
+    [
+        SLACK_URL,
+        f"  {SLACK_URL}\n",
+        json.dumps({"url": SLACK_URL}),
+        json.dumps({"url": SLACK_URL, "kind": "slack"}),
+    ],
 )
 def test_webhook_url_from_secret(secretsmanager: Any, value: str) -> None:
     arn = make_secret(secretsmanager, value)
@@ -183,13 +197,18 @@ def test_webhook_url_from_secret(secretsmanager: Any, value: str) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ('{"link": "https://hooks.slack.com/x-secret"}', 'the webhook secret JSON has no string "url" field'),
+        (
+            '{"link": "https://hooks.slack.com/x-secret"}',
+            'the webhook secret JSON has no string "url" field',
+        ),
         ('{"url": "https://hooks.slack.com/x-secret"', "the webhook secret is not valid JSON"),
         ("hooks.slack.com/x-secret", "the webhook secret does not hold an http(s) URL"),
         ('{"url": "x-secret"}', "the webhook secret does not hold an http(s) URL"),
     ],
 )
-def test_bad_secret_values_raise_without_the_value(secretsmanager: Any, value: str, message: str) -> None:
+def test_bad_secret_values_raise_without_the_value(
+    secretsmanager: Any, value: str, message: str
+) -> None:
     arn = make_secret(secretsmanager, value)
 
     with pytest.raises(ValueError) as caught:
@@ -199,7 +218,9 @@ def test_bad_secret_values_raise_without_the_value(secretsmanager: Any, value: s
 
 
 def test_binary_secret_is_rejected(secretsmanager: Any) -> None:
-    arn = secretsmanager.create_secret(Name=f"bin-{uuid.uuid4().hex[:12]}", SecretBinary=b"\x00\x01")["ARN"]
+    arn = secretsmanager.create_secret(
+        Name=f"bin-{uuid.uuid4().hex[:12]}", SecretBinary=b"\x00\x01"
+    )["ARN"]
 
     with pytest.raises(ValueError, match="^the webhook secret has no string value$"):
         webhook_url_from_secret(arn, client=secretsmanager)
@@ -218,7 +239,9 @@ def posting_env(lambda_env: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 def sqs_record(message_id: str, task_id: str, payload: Any) -> dict[str, Any]:
     return {
         "messageId": message_id,
-        "body": json.dumps({"task_id": task_id, "execution_id": "e", "scheduled_time": None, "task": payload}),
+        "body": json.dumps(
+            {"task_id": task_id, "execution_id": "e", "scheduled_time": None, "task": payload}
+        ),
         "attributes": {"ApproximateReceiveCount": "1"},
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:tasks",
     }
@@ -251,7 +274,7 @@ def test_task_handler_posts_each_result(
 
     # THEN the two non-None results were posted, and the secret was read once
     assert first == second == {"batchItemFailures": []}
-    assert received_json(httpserver) == [
+    assert received_json(httpserver, "/services/T/B/X") == [
         {"text": "report ready"},
         {"text": '{"rows": 12, "table": "sales"}'},
     ]
@@ -270,7 +293,7 @@ def test_a_failed_post_fails_the_record(
     response = handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
-    assert received_json(httpserver) == [{"content": "done"}]
+    assert received_json(httpserver, "/api/webhooks/1/x") == [{"content": "done"}]
 
 
 def test_post_results_without_secret_only_warns(
@@ -287,9 +310,13 @@ def test_post_results_without_secret_only_warns(
 
 
 def test_unknown_webhook_kind_is_a_configuration_error(posting_env: pytest.MonkeyPatch) -> None:
-    posting_env.setenv("WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x")
+    posting_env.setenv(
+        "WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"
+    )
     posting_env.setenv("WEBHOOK_KIND", "teams")
     handler = task_handler(lambda task: "done", post_results=True)
 
-    with pytest.raises(RuntimeError, match="^environment variable WEBHOOK_KIND must be slack or discord$"):
+    with pytest.raises(
+        RuntimeError, match="^environment variable WEBHOOK_KIND must be slack or discord$"
+    ):
         handler({"Records": []}, None)

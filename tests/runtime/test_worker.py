@@ -15,7 +15,9 @@ from scheduled_tasks_constructs.runtime.worker import Task, process_batch, task_
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:tasks"
 
 
-def record(message_id: str, body: Any, *, receive_count: str = "1", arn: str = QUEUE_ARN) -> dict[str, Any]:
+def record(
+    message_id: str, body: Any, *, receive_count: str = "1", arn: str = QUEUE_ARN
+) -> dict[str, Any]:
     return {
         "messageId": message_id,
         "receiptHandle": f"handle-{message_id}",
@@ -115,7 +117,7 @@ def test_on_result_gets_every_result_and_its_errors_fail_the_record() -> None:
     ],
 )
 def test_an_event_that_is_not_an_sqs_batch_fails_as_a_whole(event: Any, message: str) -> None:
-    calls = []
+    calls: list[Task] = []
 
     with pytest.raises(MalformedEventError) as caught:
         process_batch(event, calls.append)
@@ -195,7 +197,13 @@ def test_a_task_that_always_fails_ends_in_the_dead_letter_queue(
 ) -> None:
     # GIVEN a queue with a redrive policy (3 receives) holding 4 good tasks and 1 bad one
     queue = make_queue(max_receive_count=3, visibility_timeout=0)
-    tasks = [{"name": "good-1"}, {"name": "good-2"}, {"name": "bad"}, {"name": "good-3"}, {"name": "good-4"}]
+    tasks = [
+        {"name": "good-1"},
+        {"name": "good-2"},
+        {"name": "bad"},
+        {"name": "good-3"},
+        {"name": "good-4"},
+    ]
     send_tasks(queue.url, tasks, run=RunContext("exec-dlq"), client=sqs)
     calls: dict[str, list[int]] = {}
 

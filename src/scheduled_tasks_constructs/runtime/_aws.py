@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def client(service_name: str) -> Any:
     """Return the cached boto3 client for ``service_name``.
 
@@ -33,7 +33,8 @@ def client(service_name: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service_name, config=Config(retries={"mode": "standard"}))
+    make_client: Any = boto3.client  # any service name, not only the typed ones
+    return make_client(service_name, config=Config(retries={"mode": "standard"}))
 
 
 def required_env(name: str) -> str:

@@ -89,14 +89,11 @@ def _optional_attempt(event: dict[str, Any]) -> int | None:
         text = value.strip()
         if not (text.isascii() and text.isdigit()):
             raise MalformedEventError(
-                "event field 'attempt_number' must be a string of digits, "
-                f"got {value[:20]!r}"
+                f"event field 'attempt_number' must be a string of digits, got {value[:20]!r}"
             )
         value = int(text)
     if value < 1:
-        raise MalformedEventError(
-            f"event field 'attempt_number' must be at least 1, got {value}"
-        )
+        raise MalformedEventError(f"event field 'attempt_number' must be at least 1, got {value}")
     return value
 
 
@@ -127,27 +124,24 @@ def parse_schedule_input(event: Any, *, fallback_id: str) -> RunContext:
 
     Examples
     --------
-    >>> parse_schedule_input(
+    >>> run = parse_schedule_input(
     ...     {"execution_id": "e-1", "scheduled_time": "2026-11-22T10:00:00Z",
     ...      "attempt_number": "2"},
     ...     fallback_id="req-1",
     ... )
-    RunContext(execution_id='e-1', scheduled_time='2026-11-22T10:00:00Z', schedule_arn=None, attempt_number=2)
+    >>> run.execution_id, run.scheduled_time, run.attempt_number
+    ('e-1', '2026-11-22T10:00:00Z', 2)
     >>> parse_schedule_input({}, fallback_id="req-1").execution_id
     'req-1'
     """
     if event is None:
         event = {}
     if not isinstance(event, dict):
-        raise MalformedEventError(
-            f"event must be a JSON object, got {type(event).__name__}"
-        )
+        raise MalformedEventError(f"event must be a JSON object, got {type(event).__name__}")
     execution_id = _optional_str(event, "execution_id")
     if execution_id is None:
         if not isinstance(fallback_id, str) or not fallback_id:
-            raise MalformedEventError(
-                "event has no 'execution_id' and fallback_id is empty"
-            )
+            raise MalformedEventError("event has no 'execution_id' and fallback_id is empty")
         execution_id = fallback_id
     return RunContext(
         execution_id=execution_id,

@@ -20,7 +20,7 @@ Two ways to use it:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import _aws
@@ -90,11 +90,11 @@ def claim(
     ):
         raise ValueError(f"ttl_seconds must be a positive integer, got {ttl_seconds!r}")
     if now is None:
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
     elif now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime, got a naive datetime")
     else:
-        moment = now.astimezone(timezone.utc)
+        moment = now.astimezone(UTC)
 
     item: dict[str, dict[str, str]] = {}
     for name, value in (attributes or {}).items():
@@ -102,9 +102,7 @@ def claim(
             raise ValueError(f"attributes must not set the reserved attribute {name!r}")
         item[name] = {"S": str(value)}
     item[key] = {"S": task_id}
-    item["claimed_at"] = {
-        "S": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    }
+    item["claimed_at"] = {"S": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
     if ttl_seconds is not None:
         item["expires_at"] = {"N": str(int(moment.timestamp()) + ttl_seconds)}
 
@@ -124,9 +122,7 @@ def claim(
     return True
 
 
-def release(
-    table_name: str, task_id: str, *, client: Any, key: str = DEFAULT_KEY
-) -> None:
+def release(table_name: str, task_id: str, *, client: Any, key: str = DEFAULT_KEY) -> None:
     """Remove the claim on ``task_id`` so that a retry can apply the task.
 
     Parameters

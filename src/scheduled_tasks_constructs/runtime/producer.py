@@ -56,9 +56,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     run = parse_schedule_input(event, fallback_id=_aws.request_id_of(context))
     tasks = event.get("tasks") if isinstance(event, dict) else None
     if not isinstance(tasks, list):
-        raise MalformedEventError(
-            f"event field 'tasks' must be a list, got {type(tasks).__name__}"
-        )
+        raise MalformedEventError(f"event field 'tasks' must be a list, got {type(tasks).__name__}")
     report = send_tasks(queue_url, tasks, run=run, client=_aws.client("sqs"))
     logger.info(
         "run %s: sent %d tasks in %d requests (%d entries retried)",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import ITEM_TTL_SECONDS, TABLE_NAME, _aws
@@ -52,10 +52,10 @@ class RecordResult:
 
 def _utc(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime, got a naive datetime")
-    return now.astimezone(timezone.utc)
+    return now.astimezone(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -183,9 +183,7 @@ def _ttl_from_env() -> int | None:
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise RuntimeError(
-            f"environment variable {ITEM_TTL_SECONDS} must be a positive integer"
-        )
+        raise RuntimeError(f"environment variable {ITEM_TTL_SECONDS} must be a positive integer")
     return int(raw)
 
 

@@ -126,9 +126,7 @@ def build_payload(kind: str, text: str) -> dict[str, str]:
     raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
 
 
-def post_result(
-    url: str, text: str, *, kind: str | None = None, timeout: float = 5.0
-) -> int:
+def post_result(url: str, text: str, *, kind: str | None = None, timeout: float = 5.0) -> int:
     """Post ``text`` to a webhook.
 
     Parameters
@@ -181,7 +179,7 @@ def post_result(
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
             status = int(response.status)
     except urllib.error.HTTPError as exc:
@@ -189,9 +187,7 @@ def post_result(
         exc.close()
         raise WebhookError(f"webhook returned HTTP {status}", status=status) from None
     except urllib.error.URLError as exc:
-        raise WebhookError(
-            f"webhook request failed: {_describe(exc.reason)}"
-        ) from None
+        raise WebhookError(f"webhook request failed: {_describe(exc.reason)}") from None
     except (OSError, ValueError, http.client.HTTPException) as exc:
         # Timeouts, resets, malformed responses.
         raise WebhookError(f"webhook request failed: {_describe(exc)}") from None

@@ -71,41 +71,40 @@ class Task:
     receive_count: int
 
 
-class _BadMessage(ValueError):
+class _BadMessageError(ValueError):
     """A record that is not a task message (the reason names no content)."""
 
 
 def _optional_str(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
-        raise _BadMessage(f"field {key!r} is {type(value).__name__}, not a string")
+        raise _BadMessageError(f"field {key!r} is {type(value).__name__}, not a string")
     return value
 
 
 def _receive_count(record: dict[str, Any]) -> int:
     attributes = record.get("attributes")
     raw = attributes.get("ApproximateReceiveCount") if isinstance(attributes, dict) else None
-    try:
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
         return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
+    return 1
 
 
 def _parse_record(record: dict[str, Any], message_id: str) -> Task:
     raw_body = record.get("body")
     if not isinstance(raw_body, str):
-        raise _BadMessage("the record has no string body")
+        raise _BadMessageError("the record has no string body")
     try:
         body = json.loads(raw_body)
     except ValueError:
-        raise _BadMessage("the body is not JSON") from None
+        raise _BadMessageError("the body is not JSON") from None
     if not isinstance(body, dict):
-        raise _BadMessage(f"the body is a JSON {type(body).__name__}, not an object")
+        raise _BadMessageError(f"the body is a JSON {type(body).__name__}, not an object")
     task_id = body.get("task_id")
     if not isinstance(task_id, str) or not task_id:
-        raise _BadMessage("the body has no string 'task_id'")
+        raise _BadMessageError("the body has no string 'task_id'")
     if "task" not in body:
-        raise _BadMessage("the body has no 'task'")
+        raise _BadMessageError("the body has no 'task'")
     return Task(
         task_id=task_id,
         execution_id=_optional_str(body, "execution_id"),
@@ -190,7 +189,7 @@ def process_batch(
             continue
         try:
             task = _parse_record(record, message_id)
-        except _BadMessage as exc:
+        except _BadMessageError as exc:
             logger.error("message %s is not a task message: %s", message_id, exc)
             failures.append({"itemIdentifier": message_id})
             failed_fifo = _is_fifo(record)
@@ -199,7 +198,7 @@ def process_batch(
             result = fn(task)
             if on_result is not None:
                 on_result(task, result)
-        except Exception as exc:  # noqa: BLE001 - reported, never swallowed
+        except Exception as exc:
             logger.error(
                 "task %s (message %s, receive %d) failed: %s",
                 task.task_id,
@@ -217,7 +216,7 @@ def _is_fifo(record: dict[str, Any]) -> bool:
     return isinstance(arn, str) and arn.endswith(".fifo")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _webhook_url(secret_id: str) -> str:
     from .webhook import webhook_url_from_secret
 
@@ -240,9 +239,7 @@ def _result_poster() -> Callable[[Task, Any], None] | None:
         return None
     kind = os.environ.get(WEBHOOK_KIND, "") or None
     if kind is not None and kind not in ("slack", "discord"):
-        raise RuntimeError(
-            f"environment variable {WEBHOOK_KIND} must be slack or discord"
-        )
+        raise RuntimeError(f"environment variable {WEBHOOK_KIND} must be slack or discord")
 
     def post(task: Task, result: Any) -> None:
         if result is None:
@@ -254,9 +251,7 @@ def _result_poster() -> Callable[[Task, Any], None] | None:
     return post
 
 
-def task_handler(
-    fn: Callable[[Task], Any] | None = None, *, post_results: bool = False
-) -> Any:
+def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool = False) -> Any:
     """Turn ``fn(task)`` into a Lambda handler for an SQS event source.
 
     Use it bare (``@task_handler``) or with options

@@ -1,0 +1,526 @@
+"""The ``scheduled-tasks`` command: run a CDK app's schedules on your machine.
+
+``scheduled-tasks run APP`` synthesizes the app, creates the tables and queues
+of its scheduled constructs on a local AWS endpoint (an embedded moto server
+by default) and fires a few runs of every schedule through the real handler
+code. ``scheduled-tasks next APP`` lists the next fire times.
+``scheduled-tasks main`` synthesizes the example apps and runs each of them.
+
+Also runnable as ``python -m scheduled_tasks_constructs.local.cli``.
+Progress goes to stderr, reports to stdout.
+
+Exit status: 0 when every run succeeded; 1 when a run failed, a task ended in
+a dead-letter queue or the time limit cut the run short; 2 for bad input (an
+app that is missing, fails or has no scheduled constructs, a handler that
+cannot be imported, an unreachable endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence
+
+__all__ = ["build_parser", "format_report", "main"]
+
+PROG = "scheduled-tasks"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+_DEBUG_VARIABLE = "SCHEDULED_TASKS_DEBUG"
+_SHOWN_FIRE_TIMES = 3
+
+
+class _BadInput(Exception):
+    """A one-line error that ends the command with status 2."""
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO-8601 date and time: {text!r} (e.g. 2026-11-22T10:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _positive(limit: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {limit}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs", type=_positive(1000), default=3, metavar="N", help="runs of each schedule (default: 3)"
+    )
+    parser.add_argument(
+        "--real-time",
+        action="store_true",
+        help="wait for each fire time instead of running at once (virtual time)",
+    )
+    parser.add_argument(
+        "--after",
+        type=_instant,
+        metavar="ISO",
+        help="virtual time: fire at the schedule's times after this instant (default: now)",
+    )
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="an already running local AWS endpoint (default: start an embedded moto server on 127.0.0.1)",
+    )
+    parser.add_argument("--region", default="us-east-1", help="Region of the local resources (default: us-east-1)")
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=600.0,
+        metavar="SECONDS",
+        help="wall-clock limit of each app's run (default: 600)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show what the handlers print and log")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line parser of ``scheduled-tasks``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, with the ``run``, ``next`` and ``main`` subcommands.
+    """
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run the schedules of a CDK app on your machine before you deploy: "
+        "ScheduledLambdaToTable and ScheduledTaskFanout constructs, their real handler code, "
+        "on a local AWS endpoint (no AWS account, no Docker).",
+        epilog="Exit status: 0 all runs succeeded; 1 a run failed, a task ended in a dead-letter "
+        "queue or --timeout cut the run short; 2 bad input.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="run an app's schedules on a local AWS endpoint",
+        description="Synthesize a CDK app, create its scheduled constructs' tables and queues on a "
+        "local AWS endpoint and fire N runs of each schedule through the real handlers.",
+    )
+    run.add_argument("app", metavar="APP", help="the app's Python file, its folder or its cdk.json")
+    _add_run_options(run)
+    run.add_argument(
+        "--outdir",
+        metavar="DIR",
+        help="synthesize into DIR and keep it; reusing it skips asset bundling (default: a temporary folder)",
+    )
+    run.add_argument(
+        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="context value, as with cdk -c"
+    )
+    run.add_argument(
+        "--construct",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="run only the constructs whose path matches (glob, e.g. 'MyStack/*'; repeatable)",
+    )
+
+    upcoming = commands.add_parser(
+        "next",
+        help="list the next fire times of an app's schedules",
+        description="List the next fire times of every schedule of a CDK app, in its own time zone.",
+    )
+    upcoming.add_argument("app", metavar="APP", help="the app's Python file, its folder or its cdk.json")
+    upcoming.add_argument(
+        "-n", "--count", type=_positive(1000), default=5, metavar="N", help="fire times per schedule (default: 5)"
+    )
+    upcoming.add_argument(
+        "--after", type=_instant, metavar="ISO", help="list the fire times after this instant (default: now)"
+    )
+    upcoming.add_argument("--json", action="store_true", help="print the fire times as JSON")
+    upcoming.add_argument(
+        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="context value, as with cdk -c"
+    )
+    upcoming.add_argument(
+        "--construct",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="list only the constructs whose path matches (glob; repeatable)",
+    )
+
+    examples = commands.add_parser(
+        "main",
+        help="synthesize the example apps and run each locally",
+        description="Synthesize every EXAMPLES/*/app.py into its cdk.out folder, then run each app "
+        "locally, as `run` does.",
+    )
+    examples.add_argument(
+        "--examples", default="examples", metavar="DIR", help="folder of the example apps (default: examples)"
+    )
+    _add_run_options(examples)
+    return parser
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _shown(path: Any) -> str:
+    """A path relative to the working directory when it is below it."""
+    try:
+        relative = os.path.relpath(str(path))
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _plural(count: Optional[int], noun: str) -> str:
+    if count == 1:
+        return f"1 {noun}"
+    if noun.endswith("y"):
+        return f"{count} {noun[:-1]}ies"
+    return f"{count} {noun}s"
+
+
+def _count(value: Optional[int]) -> str:
+    return "-" if value is None else str(value)
+
+
+def format_report(report: Any) -> str:
+    """Write a run's report as text, one block per construct.
+
+    Parameters
+    ----------
+    report : RunReport
+        The report of :func:`~scheduled_tasks_constructs.local.runner.run_app`.
+
+    Returns
+    -------
+    str
+        The text (no trailing newline).
+    """
+    where = "embedded moto server" if report.embedded else "local endpoint"
+    mode = "real time" if report.real_time else "virtual time"
+    state = "OK" if report.ok else "FAILED"
+    lines = [
+        f"Local run of {_shown(report.app)}: {state} in {report.seconds:.2f} s "
+        f"({where} {report.endpoint}, {mode})"
+    ]
+    for note in report.notes:
+        lines.append(f"  note: {note}")
+    for c in report.constructs:
+        lines.append("")
+        lines.append(f"{c.path}  ({c.construct})")
+        rows = [("schedule", f"{c.schedule}, {c.time_zone}")]
+        runs = f"{c.runs_succeeded} of {c.runs_planned} succeeded"
+        if c.runs_failed:
+            runs += f", {c.runs_failed} failed"
+        if c.runs < c.runs_planned:
+            runs += f", {c.runs_planned - c.runs} did not fire"
+        rows.append(("runs", f"{runs} ({_plural(c.invocations, 'invocation')})"))
+        if c.fire_times:
+            times = ", ".join(c.fire_times[:_SHOWN_FIRE_TIMES])
+            if len(c.fire_times) > _SHOWN_FIRE_TIMES:
+                times += f", ... ({len(c.fire_times)} in all)"
+            rows.append(("fire times", times))
+        if c.tasks_sent is not None:
+            rows.append(
+                (
+                    "tasks sent",
+                    f"{c.tasks_sent} (batch size {c.batch_size}, {_plural(c.worker_invocations, 'worker invocation')})",
+                )
+            )
+            rows.append(("succeeded", _count(c.tasks_succeeded)))
+            rows.append(("retried", f"{_count(c.tasks_retried)} ({_plural(c.task_deliveries, 'delivery')})"))
+            rows.append(("dead-letter queue", f"{_count(c.tasks_dead_lettered)} (max receive count {c.max_receive_count})"))
+            if c.tasks_left_in_queue:
+                rows.append(("left in queue", str(c.tasks_left_in_queue)))
+        rows.append(("table items", _count(c.table_items)))
+        rows.append(("failed runs queue", str(c.runs_dead_lettered)))
+        if c.results_posted is not None:
+            rows.append(("results posted", str(c.results_posted)))
+        rows.append(("time", f"{c.seconds:.2f} s"))
+        lines += [f"  {name:<18} {value}" for name, value in rows]
+        for note in c.notes:
+            lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=False))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _endpoint(stack: ExitStack, args: argparse.Namespace) -> tuple:
+    """The endpoint URL and whether it was started here (checked when given)."""
+    from .endpoint import EmbeddedMotoServer
+
+    if args.endpoint:
+        return args.endpoint.rstrip("/"), False
+    endpoint = stack.enter_context(EmbeddedMotoServer())
+    _progress(f"started an embedded moto server at {endpoint}")
+    return endpoint, True
+
+
+def _run_options(args: argparse.Namespace) -> Any:
+    from .runner import RunOptions
+
+    return RunOptions(
+        runs=args.runs,
+        real_time=args.real_time,
+        after=args.after,
+        region=args.region,
+        timeout_seconds=args.timeout,
+        verbose=args.verbose,
+    )
+
+
+def _check_run_args(args: argparse.Namespace) -> None:
+    if args.real_time and args.after is not None:
+        raise _BadInput("--after applies to virtual time only; leave it out with --real-time")
+    if args.endpoint:
+        from .endpoint import check_endpoint
+
+        check_endpoint(args.endpoint.rstrip("/"), args.region)
+
+
+def _load(
+    app_file: Path, *, outdir: Path, synthesize: bool, context: Dict[str, Any], only: Sequence[str] = ()
+) -> Any:
+    from .cdk_app import load_app
+
+    loaded = load_app(app_file, outdir=outdir, synthesize=synthesize, context=context)
+    if not loaded.constructs:
+        raise _BadInput(f"{_shown(app_file)}: no ScheduledLambdaToTable or ScheduledTaskFanout in the app")
+    if only:
+        chosen = [c for c in loaded.constructs if any(fnmatch.fnmatchcase(c.path, p) for p in only)]
+        if not chosen:
+            paths = ", ".join(c.path for c in loaded.constructs)
+            raise _BadInput(f"no scheduled construct matches --construct {' '.join(only)} (the app has: {paths})")
+        loaded.constructs = chosen
+    return loaded
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .cdk_app import parse_context, resolve_app_file
+    from .runner import run_app
+
+    app_file = resolve_app_file(args.app)
+    context = parse_context(args.context)
+    _check_run_args(args)
+    with ExitStack() as stack:
+        if args.outdir:
+            outdir = Path(args.outdir).resolve()
+        else:
+            outdir = Path(tempfile.mkdtemp(prefix="scheduled-tasks-"))
+            stack.callback(shutil.rmtree, outdir, True)
+        _progress(f"synthesizing {_shown(app_file)}")
+        loaded = _load(app_file, outdir=outdir, synthesize=True, context=context, only=args.construct)
+        endpoint, embedded = _endpoint(stack, args)
+        report = run_app(
+            loaded, endpoint=endpoint, options=_run_options(args), embedded=embedded, progress=_progress
+        )
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(format_report(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _cmd_next(args: argparse.Namespace) -> int:
+    from .cdk_app import parse_context, resolve_app_file
+    from .schedule import ScheduleExpressionError, next_fire_times
+
+    app_file = resolve_app_file(args.app)
+    context = parse_context(args.context)
+    after = args.after or datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="scheduled-tasks-") as outdir:
+        loaded = _load(app_file, outdir=Path(outdir), synthesize=False, context=context, only=args.construct)
+    schedules = []
+    for plan in loaded.constructs:
+        spec = plan.spec
+        try:
+            times = next_fire_times(
+                spec.expression,
+                after=after,
+                count=args.count,
+                time_zone=spec.time_zone,
+                start=_aware(spec.start),
+                end=_aware(spec.end),
+            )
+        except (ScheduleExpressionError, ValueError) as exc:
+            raise _BadInput(f"{plan.path}: cannot compute the fire times of {spec.expression}: {exc}") from None
+        schedules.append(
+            {
+                "path": plan.path,
+                "construct": plan.class_name,
+                "schedule": spec.expression,
+                "time_zone": spec.time_zone,
+                "enabled": bool(spec.enabled),
+                "fire_times": [t.isoformat() for t in times],
+            }
+        )
+    if args.json:
+        _print_json({"after": after.isoformat(), "schedules": schedules})
+        return EXIT_OK
+    lines = []
+    for item in schedules:
+        disabled = "" if item["enabled"] else " (disabled: it does not fire)"
+        lines.append(f"{item['path']}: {item['schedule']} in {item['time_zone']}{disabled}")
+        if not item["fire_times"]:
+            lines.append(f"  no fire time after {after.isoformat()}")
+        for text in item["fire_times"]:
+            moment = datetime.fromisoformat(text)
+            lines.append(f"  {text}  {moment:%a}")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _aware(value: Any) -> Optional[datetime]:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _cmd_main(args: argparse.Namespace) -> int:
+    from .runner import run_app
+
+    folder = Path(args.examples)
+    apps = sorted(folder.glob("*/app.py")) if folder.is_dir() else []
+    if not apps:
+        raise _BadInput(f"no example apps: {_shown(folder)}/*/app.py matches nothing")
+    _check_run_args(args)
+    synthesized = []
+    for app_file in apps:
+        outdir = app_file.parent / "cdk.out"
+        _progress(f"synthesizing {_shown(app_file)} into {_shown(outdir)}")
+        synthesized.append(_load(app_file.resolve(), outdir=outdir.resolve(), synthesize=True, context={}))
+    results = []
+    with ExitStack() as stack:
+        endpoint, embedded = _endpoint(stack, args)
+        for loaded in synthesized:
+            _progress(f"running {_shown(loaded.app_file)} ({args.runs} runs of each schedule)")
+            report = run_app(
+                loaded, endpoint=endpoint, options=_run_options(args), embedded=embedded, progress=_progress
+            )
+            results.append((loaded, report))
+    ok = all(report.ok for _, report in results)
+    if args.json:
+        _print_json(
+            {
+                "ok": ok,
+                "apps": [
+                    {
+                        "app": str(loaded.app_file),
+                        "outdir": str(loaded.outdir),
+                        "stacks": [
+                            {"name": s.name, "resources": s.resources, "template": s.template_file}
+                            for s in loaded.stacks
+                        ],
+                        "run": report.to_dict(),
+                    }
+                    for loaded, report in results
+                ],
+            }
+        )
+        return EXIT_OK if ok else EXIT_FAILED
+    blocks = []
+    for loaded, _ in results:
+        stacks = ", ".join(f"{s.name} ({s.resources} resources)" for s in loaded.stacks)
+        blocks.append(f"Synthesized {_shown(loaded.app_file)} into {_shown(loaded.outdir)}: {stacks}")
+    print("\n".join(blocks))
+    for _, report in results:
+        print()
+        print(format_report(report))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the ``scheduled-tasks`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (without the program name). Default: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 failed runs or tasks, 2 bad input.
+
+    Examples
+    --------
+    >>> main(["next", "examples/the_scheduled_lambda", "-n", "2"])  # doctest: +SKIP
+    TheScheduledLambdaStack/ScheduledLambda: rate(2 minutes) in Etc/UTC
+      2026-11-22T10:02:00+00:00  Sun
+      2026-11-22T10:04:00+00:00  Sun
+    0
+    """
+    from .cdk_app import AppError, one_line
+    from .endpoint import EndpointError
+    from .lambda_local import HandlerError
+    from .runner import RunnerError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"run": _cmd_run, "next": _cmd_next, "main": _cmd_main}
+    try:
+        return handlers[args.command](args)
+    except (_BadInput, AppError, HandlerError, RunnerError, EndpointError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        if os.environ.get(_DEBUG_VARIABLE):
+            raise
+        print(
+            f"{PROG}: error: unexpected {one_line(exc)} (set {_DEBUG_VARIABLE}=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
