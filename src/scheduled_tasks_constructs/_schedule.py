@@ -9,6 +9,7 @@ from typing import Any, Dict, Mapping, Optional
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -16,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _defaults
+from ._spec import RunSpec
 from ._validation import Described, Problems, is_token
 
 #: The part of every target input that the Scheduler fills in at run time.
@@ -367,3 +369,59 @@ def flexible_minutes(window: Optional[scheduler.TimeWindow]) -> int:
     if window is None or window.max_window is None:
         return 0
     return int(window.max_window.to_minutes())
+
+
+def async_invoke_options(
+    retry_attempts: Optional[float], max_event_age: Optional[Duration], dead_letter_queue: sqs.IQueue
+) -> Dict[str, Any]:
+    """Asynchronous invocation settings of a scheduled function: bounded retries,
+    bounded event age, and failures sent to ``dead_letter_queue``."""
+    return {
+        "retry_attempts": (
+            _defaults.FUNCTION_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
+        ),
+        "max_event_age": max_event_age or _defaults.FUNCTION_MAX_EVENT_AGE,
+        "on_failure": destinations.SqsDestination(dead_letter_queue),
+    }
+
+
+def missed_run_alarm(
+    watch: Any,
+    function: lambda_.IFunction,
+    schedule: scheduler.ScheduleExpression,
+    enabled: Optional[bool],
+    time_window: Optional[scheduler.TimeWindow],
+) -> Any:
+    """The ``MissedRunAlarm`` of an enabled schedule (None for a disabled one)."""
+    if enabled is False:
+        return None
+    expression, zone = expression_and_zone(schedule)
+    return watch.missed_runs("MissedRunAlarm", function, expression, zone, flexible_minutes(time_window))
+
+
+def run_spec(
+    construct: Construct,
+    *,
+    kind: str,
+    schedule: scheduler.ScheduleExpression,
+    enabled: Optional[bool],
+    start: Optional[_dt.datetime],
+    end: Optional[_dt.datetime],
+    target_input: Mapping[str, Any],
+    retry_attempts: Optional[float],
+    **details: Any,
+) -> RunSpec:
+    """What the local runner needs to know about ``construct``."""
+    expression, zone = expression_and_zone(schedule)
+    return RunSpec(
+        kind=kind,
+        path=construct.node.path,
+        expression=expression,
+        time_zone=zone,
+        enabled=enabled is not False,
+        start=start,
+        end=end,
+        target_input=dict(target_input),
+        retry_attempts=int(_defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts),
+        **details,
+    )

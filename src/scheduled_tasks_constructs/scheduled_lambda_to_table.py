@@ -10,7 +10,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
@@ -20,7 +19,7 @@ from constructs import Construct
 from . import _assets, _defaults, _schedule
 from ._alarms import Alarms
 from . import _topic
-from ._spec import FunctionSpec, RunSpec, function_spec
+from ._spec import FunctionSpec, function_spec
 from ._validation import Described, Problems, is_token
 from .runtime import ITEM_TTL_SECONDS, TABLE_NAME
 from .runtime.record_run import PARTITION_KEY
@@ -280,13 +279,9 @@ class ScheduledLambdaToTable(Construct):
                 tracing=tracing,
                 environment=env,
                 description="Records each scheduled run in a DynamoDB table",
-                retry_attempts=(
-                    _defaults.FUNCTION_RETRY_ATTEMPTS
-                    if function_retry_attempts is None
-                    else function_retry_attempts
+                **_schedule.async_invoke_options(
+                    function_retry_attempts, function_max_event_age, self.dead_letter_queue
                 ),
-                max_event_age=function_max_event_age or _defaults.FUNCTION_MAX_EVENT_AGE,
-                on_failure=destinations.SqsDestination(self.dead_letter_queue),
             )
             self.function, self.function_role, self.log_group = function, role, log_group
         self.table.grant_write_data(self.function)
@@ -329,24 +324,20 @@ class ScheduledLambdaToTable(Construct):
                 "DeadLetterAlarm", self.dead_letter_queue, "Failed runs"
             )
             self.errors_alarm = watch.errors("ErrorsAlarm", self.function, "scheduled")
-            if schedule_enabled is not False:
-                expression, zone = _schedule.expression_and_zone(schedule)
-                self.missed_run_alarm = watch.missed_runs(
-                    "MissedRunAlarm", self.function, expression, zone, _schedule.flexible_minutes(time_window)
-                )
+            self.missed_run_alarm = _schedule.missed_run_alarm(
+                watch, self.function, schedule, schedule_enabled, time_window
+            )
             self.alarms = watch.created
 
-        expression, zone = _schedule.expression_and_zone(schedule)
-        self._run_spec = RunSpec(
+        self._run_spec = _schedule.run_spec(
+            self,
             kind="table",
-            path=self.node.path,
-            expression=expression,
-            time_zone=zone,
-            enabled=schedule_enabled is not False,
+            schedule=schedule,
+            enabled=schedule_enabled,
             start=start,
             end=end,
-            target_input=dict(_schedule.CONTEXT_INPUT),
-            retry_attempts=int(_defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts),
+            target_input=_schedule.CONTEXT_INPUT,
+            retry_attempts=retry_attempts,
             function=(
                 FunctionSpec(code_dir=None, handler=None)
                 if existing_function is not None

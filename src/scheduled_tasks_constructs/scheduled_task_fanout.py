@@ -11,7 +11,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
@@ -22,7 +21,7 @@ from constructs import Construct
 
 from . import _assets, _defaults, _schedule, _topic
 from ._alarms import Alarms
-from ._spec import FunctionSpec, RunSpec, function_spec
+from ._spec import FunctionSpec, function_spec
 from ._validation import Described, Problems, is_token
 from .runtime import QUEUE_URL, WEBHOOK_SECRET_ARN
 
@@ -458,13 +457,9 @@ class ScheduledTaskFanout(Construct):
                 environment=producer_env,
                 description="Sends the tasks of each scheduled run to the task queue",
                 layers=[self.runtime_layer] if producer_code is not None else None,
-                retry_attempts=(
-                    _defaults.FUNCTION_RETRY_ATTEMPTS
-                    if function_retry_attempts is None
-                    else function_retry_attempts
+                **_schedule.async_invoke_options(
+                    function_retry_attempts, function_max_event_age, self.run_dead_letter_queue
                 ),
-                max_event_age=function_max_event_age or _defaults.FUNCTION_MAX_EVENT_AGE,
-                on_failure=destinations.SqsDestination(self.run_dead_letter_queue),
             )
         self.queue.grant_send_messages(self.producer)
 
@@ -558,28 +553,20 @@ class ScheduledTaskFanout(Construct):
                 )
             self.producer_errors_alarm = watch.errors("ProducerErrorsAlarm", self.producer, "producer")
             self.worker_errors_alarm = watch.errors("WorkerErrorsAlarm", self.worker, "worker")
-            if schedule_enabled is not False:
-                expression, zone = _schedule.expression_and_zone(schedule)
-                self.missed_run_alarm = watch.missed_runs(
-                    "MissedRunAlarm",
-                    self.producer,
-                    expression,
-                    zone,
-                    _schedule.flexible_minutes(time_window),
-                )
+            self.missed_run_alarm = _schedule.missed_run_alarm(
+                watch, self.producer, schedule, schedule_enabled, time_window
+            )
             self.alarms = watch.created
 
-        expression, zone = _schedule.expression_and_zone(schedule)
-        self._run_spec = RunSpec(
+        self._run_spec = _schedule.run_spec(
+            self,
             kind="fanout",
-            path=self.node.path,
-            expression=expression,
-            time_zone=zone,
-            enabled=schedule_enabled is not False,
+            schedule=schedule,
+            enabled=schedule_enabled,
             start=start,
             end=end,
             target_input=payload,
-            retry_attempts=int(_defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts),
+            retry_attempts=retry_attempts,
             function=(
                 FunctionSpec(code_dir=None, handler=None)
                 if existing_producer is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
@@ -24,6 +25,9 @@ FAKE_CREDENTIALS = {
     "aws_secret_access_key": "testing",
     "aws_session_token": "testing",
 }
+
+
+_PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 
 class EndpointError(Exception):
@@ -47,15 +51,14 @@ def fake_session(region: str) -> Any:
     boto3.session.Session
         The session.
     """
-    import os
-
     import boto3
     import botocore.session
+    from botocore.configprovider import ConstantProvider
 
     # Nothing from the host's AWS configuration: no profile, no config or
     # credentials file (so no endpoint or Region set there either).
     core = botocore.session.Session()
-    core.set_config_variable("profile", None)
+    core.get_component("config_store").set_config_provider("profile", ConstantProvider(None))
     core.set_config_variable("config_file", os.devnull)
     core.set_config_variable("credentials_file", os.devnull)
     return boto3.session.Session(botocore_session=core, region_name=region, **FAKE_CREDENTIALS)
@@ -135,6 +138,7 @@ class EmbeddedMotoServer:
     def __init__(self) -> None:
         self._server: Any = None
         self._saved_level: Optional[int] = None
+        self._saved_profiles: Dict[str, str] = {}
         self.endpoint: Optional[str] = None
 
     def __enter__(self) -> str:
@@ -142,6 +146,9 @@ class EmbeddedMotoServer:
             from moto.server import ThreadedMotoServer
         except Exception as exc:  # noqa: BLE001
             raise EndpointError(f"cannot start the embedded moto server: {type(exc).__name__}: {exc}") from None
+        # moto's models use botocore too: a profile of the host that its
+        # configuration does not hold would fail every request.
+        self._saved_profiles = {name: os.environ.pop(name) for name in _PROFILE_VARIABLES if name in os.environ}
         werkzeug = logging.getLogger("werkzeug")
         self._saved_level = werkzeug.level
         werkzeug.setLevel(logging.ERROR)  # no access log line per request
@@ -151,6 +158,7 @@ class EmbeddedMotoServer:
             host, port = self._server.get_host_and_port()
         except Exception as exc:  # noqa: BLE001
             werkzeug.setLevel(self._saved_level)
+            os.environ.update(self._saved_profiles)
             raise EndpointError(f"cannot start the embedded moto server: {type(exc).__name__}: {exc}") from None
         self.endpoint = f"http://{host}:{port}"
         return self.endpoint
@@ -162,6 +170,7 @@ class EmbeddedMotoServer:
         finally:
             if self._saved_level is not None:
                 logging.getLogger("werkzeug").setLevel(self._saved_level)
+            os.environ.update(self._saved_profiles)
 
 
 class WebhookSink:
