@@ -205,6 +205,7 @@ def process_batch(
                 message_id,
                 task.receive_count,
                 type(exc).__name__,
+                exc_info=exc,  # your code's traceback; the payload itself is never logged
             )
             failures.append({"itemIdentifier": message_id})
             failed_fifo = _is_fifo(record)
