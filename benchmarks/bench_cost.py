@@ -39,7 +39,12 @@ TARGET_RATIO = 3.0
 TABLE_WORKLOAD = cost.Workload(
     runs_per_month=30 * 24 * 30, tasks_per_run=0, seconds_per_task=0.0, runs_start_cold=False
 )
+#: "Many short tasks": every hour, 5,000 tasks of 0.1 s (3.6 million a month).
 FANOUT_WORKLOAD = cost.Workload(
+    runs_per_month=24 * 30, tasks_per_run=5_000, seconds_per_task=0.1, bytes_per_task=256
+)
+#: A small workload, where the alarms' fixed monthly cost weighs most.
+SMALL_FANOUT_WORKLOAD = cost.Workload(
     runs_per_month=30 * 30, tasks_per_run=1_000, seconds_per_task=0.2, bytes_per_task=256
 )
 
@@ -148,6 +153,10 @@ def sensitivity() -> None:
     rows.append(["task scheduler", "10,000 tasks per run", ratio(seed_fan, fan, replace(w, tasks_per_run=10_000))])
     rows.append(["task scheduler", "tasks of 0.05 s", ratio(seed_fan, fan, replace(w, seconds_per_task=0.05))])
     rows.append(["task scheduler", "tasks of 1 s", ratio(seed_fan, fan, replace(w, seconds_per_task=1.0))])
+    rows.append(["task scheduler", "small: 30 runs/day x 1,000 tasks of 0.2 s",
+                 ratio(seed_fan, fan, SMALL_FANOUT_WORKLOAD)])
+    rows.append(["task scheduler", "small, example without alarms",
+                 ratio(seed_fan, replace(fan, alarms=0), SMALL_FANOUT_WORKLOAD)])
     w = TABLE_WORKLOAD
     rows.append(["scheduled lambda", "as above", ratio(seed_tab, tab, w)])
     rows.append(["scheduled lambda", "example without alarms", ratio(seed_tab, replace(tab, alarms=0), w)])

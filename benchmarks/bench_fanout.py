@@ -64,7 +64,8 @@ def make_tasks(count: int) -> list[dict[str, Any]]:
     return [{"name": f"task-{i:06d}", "url": f"https://example.com/items/{i}", "attempt": 1} for i in range(count)]
 
 
-def sqs_client(url: str, concurrency: int, parameter_validation: bool = True) -> Any:
+def sqs_client(url: str, concurrency: int, parameter_validation: bool = False) -> Any:
+    """A client configured like the bundled producer's (no parameter validation)."""
     import boto3
     from botocore.config import Config
 
@@ -183,9 +184,9 @@ def bench_producer(args: argparse.Namespace, fanout: Any, events: Any, cost: Any
             tasks = make_tasks(n)
             bound = n / 10 * latency / concurrency
             variants = [
-                ("client without parameter validation", sqs_client(endpoint.url, concurrency, False), concurrency),
+                ("client with parameter validation", sqs_client(endpoint.url, concurrency, True), concurrency),
+                (f"concurrency {concurrency + 3}", sqs_client(endpoint.url, concurrency + 3), concurrency + 3),
                 (f"concurrency {2 * concurrency}", sqs_client(endpoint.url, 2 * concurrency), 2 * concurrency),
-                ("both", sqs_client(endpoint.url, 2 * concurrency, False), 2 * concurrency),
             ]
             for label, what_if_client, what_if_concurrency in variants:
                 for i in range(20):
@@ -318,7 +319,8 @@ def bench_worker(args: argparse.Namespace, fanout: Any, worker: Any, events: Any
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fan-out benchmark (producer and worker helpers).")
     parser.add_argument("--latency-ms", type=float, default=10.0, help="injected latency per SQS call")
-    parser.add_argument("--concurrency", type=int, default=8, help="send_tasks concurrency (its default: 8)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="send_tasks concurrency (default: its own default)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="task counts")
     parser.add_argument("--naive-tasks", type=int, default=10_000, help="largest size the naive loop is measured at")
     parser.add_argument("--repeat", type=int, default=3, help="fan-out runs per size (median)")
@@ -336,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-runtime-") as staged:
         sys.path.insert(0, str(stage_runtime(Path(staged))))
         from scheduled_tasks_constructs.runtime import events, fanout, worker
+
+        if args.concurrency is None:
+            args.concurrency = fanout.DEFAULT_CONCURRENCY
 
         _, targets = bench_producer(args, fanout, events, cost)
         targets += bench_worker(args, fanout, worker, events, cost)

@@ -78,7 +78,7 @@ LIBRARY_WORKER_BATCH_SIZE = 10
 """Batch size of the worker's SQS event source."""
 LIBRARY_SEND_BATCH_SIZE = 10
 """Tasks per ``SendMessageBatch`` call (the SQS maximum)."""
-LIBRARY_SEND_CONCURRENCY = 8
+LIBRARY_SEND_CONCURRENCY = 5
 """Concurrent ``SendMessageBatch`` calls of ``runtime.fanout.send_tasks``."""
 LIBRARY_TABLE_ALARMS = 3
 """Alarms ``ScheduledLambdaToTable`` creates for a recurring schedule (dead
@@ -392,7 +392,7 @@ class Settings:
     table_writes_per_run: int = 1
     fanout: bool = False
     send_batch_size: int = 10
-    send_concurrency: int = 8
+    send_concurrency: int = LIBRARY_SEND_CONCURRENCY
     queue_type: QueueType = "standard"
     worker_memory_mb: int = 256
     worker_batch_size: int = 10

@@ -13,7 +13,7 @@ from typing import Any
 
 
 @functools.cache
-def client(service_name: str) -> Any:
+def client(service_name: str, *, parameter_validation: bool = True) -> Any:
     """Return the cached boto3 client for ``service_name``.
 
     The client uses botocore's ``standard`` retry mode. Region, credentials
@@ -34,7 +34,8 @@ def client(service_name: str) -> Any:
     from botocore.config import Config
 
     make_client: Any = boto3.client  # any service name, not only the typed ones
-    return make_client(service_name, config=Config(retries={"mode": "standard"}))
+    config = Config(retries={"mode": "standard"}, parameter_validation=parameter_validation)
+    return make_client(service_name, config=config)
 
 
 def required_env(name: str) -> str:

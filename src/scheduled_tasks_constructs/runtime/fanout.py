@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,15 @@ MAX_BATCH_ENTRIES = 10
 
 DEFAULT_MAX_MESSAGE_BYTES = 262_144
 """Default size limit of one message, and of one batch, in bytes (256 KiB)."""
+
+DEFAULT_CONCURRENCY = 5
+"""SendMessageBatch calls in flight at once.
+
+botocore spends about 1.6 ms of CPU on each call and the threads share one
+GIL: with a 10 ms round trip, five calls in flight keep each thread within
+1.5x of the round-trip bound. More threads still send somewhat faster on a
+full vCPU, but CPU-bound; at Lambda's smaller memory sizes the CPU share, not
+this number, sets the pace (``benchmarks/bench_fanout.py`` measures both)."""
 
 _TASK_ID_ATTRIBUTE = "task_id"
 _ATTRIBUTE_TYPE = "String"
@@ -191,15 +201,13 @@ def task_id_for(execution_id: str, index: int, task: Any) -> str:
     return f"{execution_id}/{index}"
 
 
+#: Characters SQS rejects in message attributes and bodies: control characters
+#: other than tab, line feed and carriage return; surrogates; U+FFFE and U+FFFF.
+_INVALID_SQS_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _is_valid_attribute_text(text: str) -> bool:
-    # Characters SQS accepts in message attributes and bodies.
-    for char in text:
-        point = ord(char)
-        if point in (0x9, 0xA, 0xD):
-            continue
-        if point < 0x20 or 0xD800 <= point <= 0xDFFF or point in (0xFFFE, 0xFFFF):
-            return False
-    return True
+    return _INVALID_SQS_TEXT.search(text) is None
 
 
 def _message_size(task_id: str, body: str) -> int:
@@ -425,7 +433,7 @@ def send_tasks(
     *,
     run: RunContext,
     client: Any,
-    concurrency: int = 8,
+    concurrency: int = DEFAULT_CONCURRENCY,
     max_attempts: int = 5,
     backoff_seconds: float = 0.05,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
@@ -443,7 +451,8 @@ def send_tasks(
     client : Any
         A boto3 SQS client (clients are safe to share between threads).
     concurrency : int, optional
-        Most ``SendMessageBatch`` calls in flight at once. Default: 8.
+        Most ``SendMessageBatch`` calls in flight at once. Default: 5
+        (:data:`DEFAULT_CONCURRENCY`).
     max_attempts : int, optional
         Attempts per entry, the first included. Default: 5.
     backoff_seconds : float, optional
