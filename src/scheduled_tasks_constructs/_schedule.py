@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
@@ -29,18 +30,26 @@ CONTEXT_INPUT: Dict[str, str] = {
 }
 
 
-def validate_schedule_props(
-    problems: Problems,
-    *,
-    schedule: Any,
-    description: Optional[str],
-    start: Optional[_dt.datetime],
-    end: Optional[_dt.datetime],
-    retry_attempts: Optional[float],
-    max_event_age: Optional[Duration],
-    schedule_group: Any = None,
-) -> None:
+@dataclass(frozen=True)
+class ScheduleOptions:
+    """The schedule props both constructs take, as given (None: the default)."""
+
+    schedule: Any
+    enabled: Optional[bool] = None
+    description: Optional[str] = None
+    time_window: Optional[scheduler.TimeWindow] = None
+    start: Optional[_dt.datetime] = None
+    end: Optional[_dt.datetime] = None
+    schedule_group: Any = None
+    retry_attempts: Optional[float] = None
+    max_event_age: Optional[Duration] = None
+
+
+def validate_schedule_props(problems: Problems, options: ScheduleOptions) -> None:
     """Check the schedule props both constructs take; record every problem."""
+    schedule, description = options.schedule, options.description
+    start, end, schedule_group = options.start, options.end, options.schedule_group
+    retry_attempts, max_event_age = options.retry_attempts, options.max_event_age
     if not isinstance(schedule, scheduler.ScheduleExpression):
         problems.add("schedule", "an aws_scheduler.ScheduleExpression", Described(type(schedule).__name__))
     else:
@@ -162,21 +171,14 @@ class _InvokeLatest(targets.LambdaInvoke):
 
 def create_schedule(
     scope: Construct,
+    options: ScheduleOptions,
     *,
     function: lambda_.IFunction,
-    schedule: scheduler.ScheduleExpression,
     payload: Mapping[str, Any],
     dead_letter_queue: sqs.IQueue,
-    retry_attempts: Optional[float],
-    max_event_age: Optional[Duration],
-    enabled: Optional[bool],
-    description: Optional[str],
-    time_window: Optional[scheduler.TimeWindow],
-    start: Optional[_dt.datetime],
-    end: Optional[_dt.datetime],
-    schedule_group: Optional[scheduler.IScheduleGroup],
 ) -> "tuple[scheduler.Schedule, iam.Role]":
     """Create the schedule, its own scoped role, and the Lambda target."""
+    schedule_group = options.schedule_group
     stack = Stack.of(scope)
     group_arn = (
         schedule_group.schedule_group_arn
@@ -200,20 +202,22 @@ def create_schedule(
         input=scheduler.ScheduleTargetInput.from_object(dict(payload)),
         dead_letter_queue=dead_letter_queue,
         retry_attempts=(
-            _defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
+            _defaults.TARGET_RETRY_ATTEMPTS
+            if options.retry_attempts is None
+            else options.retry_attempts
         ),
-        max_event_age=max_event_age or _defaults.TARGET_MAX_EVENT_AGE,
+        max_event_age=options.max_event_age or _defaults.TARGET_MAX_EVENT_AGE,
     )
     created = scheduler.Schedule(
         scope,
         "Schedule",
-        schedule=schedule,
+        schedule=options.schedule,
         target=target,
-        enabled=True if enabled is None else enabled,
-        description=description,
-        time_window=time_window,
-        start=start,
-        end=end,
+        enabled=True if options.enabled is None else options.enabled,
+        description=options.description,
+        time_window=options.time_window,
+        start=options.start,
+        end=options.end,
         schedule_group=schedule_group,
     )
     return created, role
@@ -385,42 +389,35 @@ def async_invoke_options(
     }
 
 
-def missed_run_alarm(
-    watch: Any,
-    function: lambda_.IFunction,
-    schedule: scheduler.ScheduleExpression,
-    enabled: Optional[bool],
-    time_window: Optional[scheduler.TimeWindow],
-) -> Any:
+def missed_run_alarm(watch: Any, function: lambda_.IFunction, options: ScheduleOptions) -> Any:
     """The ``MissedRunAlarm`` of an enabled schedule (None for a disabled one)."""
-    if enabled is False:
+    if options.enabled is False:
         return None
-    expression, zone = expression_and_zone(schedule)
-    return watch.missed_runs("MissedRunAlarm", function, expression, zone, flexible_minutes(time_window))
+    expression, zone = expression_and_zone(options.schedule)
+    return watch.missed_runs(
+        "MissedRunAlarm", function, expression, zone, flexible_minutes(options.time_window)
+    )
 
 
 def run_spec(
     construct: Construct,
+    options: ScheduleOptions,
     *,
     kind: str,
-    schedule: scheduler.ScheduleExpression,
-    enabled: Optional[bool],
-    start: Optional[_dt.datetime],
-    end: Optional[_dt.datetime],
     target_input: Mapping[str, Any],
-    retry_attempts: Optional[float],
     **details: Any,
 ) -> RunSpec:
     """What the local runner needs to know about ``construct``."""
-    expression, zone = expression_and_zone(schedule)
+    expression, zone = expression_and_zone(options.schedule)
+    retry_attempts = options.retry_attempts
     return RunSpec(
         kind=kind,
         path=construct.node.path,
         expression=expression,
         time_zone=zone,
-        enabled=enabled is not False,
-        start=start,
-        end=end,
+        enabled=options.enabled is not False,
+        start=options.start,
+        end=options.end,
         target_input=dict(target_input),
         retry_attempts=int(_defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts),
         **details,

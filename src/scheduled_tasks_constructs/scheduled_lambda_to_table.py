@@ -149,17 +149,19 @@ class ScheduledLambdaToTable(Construct):
         alarm_topic: Optional[sns.ITopic] = None,
     ) -> None:
         super().__init__(scope, id)
-        problems = Problems(f"ScheduledLambdaToTable '{id}'")
-        _schedule.validate_schedule_props(
-            problems,
+        options = _schedule.ScheduleOptions(
             schedule=schedule,
+            enabled=schedule_enabled,
             description=schedule_description,
+            time_window=time_window,
             start=start,
             end=end,
+            schedule_group=schedule_group,
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
-            schedule_group=schedule_group,
         )
+        problems = Problems(f"ScheduledLambdaToTable '{id}'")
+        _schedule.validate_schedule_props(problems, options)
         _schedule.validate_function_props(
             problems,
             code=code,
@@ -291,19 +293,7 @@ class ScheduledLambdaToTable(Construct):
         #: The role the Scheduler assumes; it may invoke ``function`` only.
         self.schedule_role: iam.IRole
         self.schedule, self.schedule_role = _schedule.create_schedule(
-            self,
-            function=self.function,
-            schedule=schedule,
-            payload=_schedule.CONTEXT_INPUT,
-            dead_letter_queue=self.dead_letter_queue,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
-            enabled=schedule_enabled,
-            description=schedule_description,
-            time_window=time_window,
-            start=start,
-            end=end,
-            schedule_group=schedule_group,
+            self, options, function=self.function, payload=_schedule.CONTEXT_INPUT, dead_letter_queue=self.dead_letter_queue
         )
 
         #: Where alarms notify (None when ``alarms`` is False).
@@ -324,20 +314,14 @@ class ScheduledLambdaToTable(Construct):
                 "DeadLetterAlarm", self.dead_letter_queue, "Failed runs"
             )
             self.errors_alarm = watch.errors("ErrorsAlarm", self.function, "scheduled")
-            self.missed_run_alarm = _schedule.missed_run_alarm(
-                watch, self.function, schedule, schedule_enabled, time_window
-            )
+            self.missed_run_alarm = _schedule.missed_run_alarm(watch, self.function, options)
             self.alarms = watch.created
 
         self._run_spec = _schedule.run_spec(
             self,
+            options,
             kind="table",
-            schedule=schedule,
-            enabled=schedule_enabled,
-            start=start,
-            end=end,
             target_input=_schedule.CONTEXT_INPUT,
-            retry_attempts=retry_attempts,
             function=(
                 FunctionSpec(code_dir=None, handler=None)
                 if existing_function is not None

@@ -209,17 +209,19 @@ class ScheduledTaskFanout(Construct):
         alarm_topic: Optional[sns.ITopic] = None,
     ) -> None:
         super().__init__(scope, id)
-        problems = Problems(f"ScheduledTaskFanout '{id}'")
-        _schedule.validate_schedule_props(
-            problems,
+        options = _schedule.ScheduleOptions(
             schedule=schedule,
+            enabled=schedule_enabled,
             description=schedule_description,
+            time_window=time_window,
             start=start,
             end=end,
+            schedule_group=schedule_group,
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
-            schedule_group=schedule_group,
         )
+        problems = Problems(f"ScheduledTaskFanout '{id}'")
+        _schedule.validate_schedule_props(problems, options)
         _schedule.validate_function_props(
             problems,
             code=producer_code,
@@ -511,19 +513,7 @@ class ScheduledTaskFanout(Construct):
         #: The role the Scheduler assumes; it may invoke ``producer`` only.
         self.schedule_role: iam.IRole
         self.schedule, self.schedule_role = _schedule.create_schedule(
-            self,
-            function=self.producer,
-            schedule=schedule,
-            payload=payload,
-            dead_letter_queue=self.run_dead_letter_queue,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
-            enabled=schedule_enabled,
-            description=schedule_description,
-            time_window=time_window,
-            start=start,
-            end=end,
-            schedule_group=schedule_group,
+            self, options, function=self.producer, payload=payload, dead_letter_queue=self.run_dead_letter_queue
         )
 
         #: Where alarms notify (None when ``alarms`` is False).
@@ -553,20 +543,14 @@ class ScheduledTaskFanout(Construct):
                 )
             self.producer_errors_alarm = watch.errors("ProducerErrorsAlarm", self.producer, "producer")
             self.worker_errors_alarm = watch.errors("WorkerErrorsAlarm", self.worker, "worker")
-            self.missed_run_alarm = _schedule.missed_run_alarm(
-                watch, self.producer, schedule, schedule_enabled, time_window
-            )
+            self.missed_run_alarm = _schedule.missed_run_alarm(watch, self.producer, options)
             self.alarms = watch.created
 
         self._run_spec = _schedule.run_spec(
             self,
+            options,
             kind="fanout",
-            schedule=schedule,
-            enabled=schedule_enabled,
-            start=start,
-            end=end,
             target_input=payload,
-            retry_attempts=retry_attempts,
             function=(
                 FunctionSpec(code_dir=None, handler=None)
                 if existing_producer is not None

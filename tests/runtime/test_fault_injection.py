@@ -127,7 +127,7 @@ def test_three_runs_with_faults_lose_nothing_and_apply_nothing_twice(
     sqs_client: list[Any] = []  # the client the producer gets on its next invocation
     real_client = _aws.client
     lambda_env.setattr(
-        _aws, "client", lambda service: sqs_client[-1] if service == "sqs" else real_client(service)
+        _aws, "client", lambda service, **config: sqs_client[-1] if service == "sqs" else real_client(service, **config)
     )
 
     effects: Counter[str] = Counter()  # effect applied (claim won), per task id
