@@ -100,7 +100,6 @@ def table_app(function: FunctionPlan, *, expression: str = "rate(2 minutes)", pa
         start=None,
         end=None,
         target_input=dict(CONTEXT_INPUT),
-        retry_attempts=3,
         function=FunctionSpec(code_dir=function.code_dir, handler=function.handler),
     )
     plan = ConstructPlan(
@@ -138,7 +137,6 @@ def fanout_app(
         start=None,
         end=None,
         target_input=dict(CONTEXT_INPUT, tasks=tasks),
-        retry_attempts=3,
         function=FunctionSpec(code_dir=None, handler=PRODUCER),
         worker=FunctionSpec(code_dir=worker.code_dir, handler=worker.handler),
         batch_size=batch_size,

@@ -409,7 +409,6 @@ def run_spec(
 ) -> RunSpec:
     """What the local runner needs to know about ``construct``."""
     expression, zone = expression_and_zone(options.schedule)
-    retry_attempts = options.retry_attempts
     return RunSpec(
         kind=kind,
         path=construct.node.path,
@@ -419,6 +418,5 @@ def run_spec(
         start=options.start,
         end=options.end,
         target_input=dict(target_input),
-        retry_attempts=int(_defaults.TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts),
         **details,
     )

@@ -20,7 +20,6 @@ class FunctionSpec:
     handler: Optional[str]
     environment: Dict[str, str] = field(default_factory=dict)
     timeout_seconds: float = 3.0
-    layer_dirs: "tuple[str, ...]" = ()
 
 
 @dataclass(frozen=True)
@@ -35,13 +34,11 @@ class RunSpec:
     start: Any
     end: Any
     target_input: Dict[str, Any]
-    retry_attempts: int
     function: FunctionSpec
     worker: Optional[FunctionSpec] = None
     batch_size: int = 10
     max_receive_count: int = 3
     visibility_timeout_seconds: float = 30.0
-    item_ttl_seconds: Optional[int] = None
     webhook: bool = False
 
 

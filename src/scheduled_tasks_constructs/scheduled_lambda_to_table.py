@@ -332,8 +332,5 @@ class ScheduledLambdaToTable(Construct):
                     timeout or _defaults.RECORD_FUNCTION_TIMEOUT,
                 )
             ),
-            item_ttl_seconds=(
-                int(item_ttl.to_seconds()) if item_ttl is not None and not is_token(item_ttl) else None
-            ),
         )
 

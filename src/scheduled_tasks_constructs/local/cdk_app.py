@@ -538,7 +538,7 @@ def _function_plan(
     props = template.get("Resources", {}).get(logical_id or "", {}).get("Properties", {})
     environment: Dict[str, Any] = dict(spec.environment)
     environment.update(props.get("Environment", {}).get("Variables", {}) or {})
-    layers = list(getattr(spec, "layer_dirs", ()) or ())
+    layers: List[str] = []
     if outdir is not None:
         layers += [d for d in _layer_dirs(template, outdir, logical_id) if d not in layers]
     memory = props.get("MemorySize")
