@@ -78,7 +78,7 @@ LIBRARY_WORKER_BATCH_SIZE = 10
 """Batch size of the worker's SQS event source."""
 LIBRARY_SEND_BATCH_SIZE = 10
 """Tasks per ``SendMessageBatch`` call (the SQS maximum)."""
-LIBRARY_SEND_CONCURRENCY = 5
+LIBRARY_SEND_CONCURRENCY = 4
 """Concurrent ``SendMessageBatch`` calls of ``runtime.fanout.send_tasks``."""
 LIBRARY_TABLE_ALARMS = 3
 """Alarms ``ScheduledLambdaToTable`` creates for a recurring schedule (dead

@@ -38,14 +38,15 @@ MAX_BATCH_ENTRIES = 10
 DEFAULT_MAX_MESSAGE_BYTES = 262_144
 """Default size limit of one message, and of one batch, in bytes (256 KiB)."""
 
-DEFAULT_CONCURRENCY = 5
+DEFAULT_CONCURRENCY = 4
 """SendMessageBatch calls in flight at once.
 
-botocore spends about 1.6 ms of CPU on each call and the threads share one
-GIL: with a 10 ms round trip, five calls in flight keep each thread within
-1.5x of the round-trip bound. More threads still send somewhat faster on a
-full vCPU, but CPU-bound; at Lambda's smaller memory sizes the CPU share, not
-this number, sets the pace (``benchmarks/bench_fanout.py`` measures both)."""
+botocore spends 1.6-2 ms of CPU on each call and the threads share one GIL:
+with a 10 ms round trip, four calls in flight keep each thread within 1.5x of
+the round-trip bound. More threads still send somewhat faster on a full vCPU,
+but CPU-bound (each call then waits for the GIL); at Lambda's smaller memory
+sizes the CPU share, not this number, sets the pace
+(``benchmarks/bench_fanout.py`` measures both)."""
 
 _TASK_ID_ATTRIBUTE = "task_id"
 _ATTRIBUTE_TYPE = "String"
@@ -451,7 +452,7 @@ def send_tasks(
     client : Any
         A boto3 SQS client (clients are safe to share between threads).
     concurrency : int, optional
-        Most ``SendMessageBatch`` calls in flight at once. Default: 5
+        Most ``SendMessageBatch`` calls in flight at once. Default: 4
         (:data:`DEFAULT_CONCURRENCY`).
     max_attempts : int, optional
         Attempts per entry, the first included. Default: 5.
