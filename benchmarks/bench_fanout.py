@@ -185,7 +185,7 @@ def bench_producer(args: argparse.Namespace, fanout: Any, events: Any, cost: Any
             bound = n / 10 * latency / concurrency
             variants = [
                 ("client with parameter validation", sqs_client(endpoint.url, concurrency, True), concurrency),
-                (f"concurrency {concurrency + 4}", sqs_client(endpoint.url, concurrency + 4), concurrency + 4),
+                (f"concurrency {3 * concurrency}", sqs_client(endpoint.url, 3 * concurrency), 3 * concurrency),
                 (f"concurrency {2 * concurrency}", sqs_client(endpoint.url, 2 * concurrency), 2 * concurrency),
             ]
             for label, what_if_client, what_if_concurrency in variants:
