@@ -28,7 +28,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint_file
 
-from scheduled_tasks_constructs import DependenciesLayer, ScheduledLambdaToTable, ScheduledTaskFanout
+from scheduled_tasks_constructs import (
+    AlarmWebhook,
+    DependenciesLayer,
+    ScheduledLambdaToTable,
+    ScheduledTaskFanout,
+)
 from scheduled_tasks_constructs._schedule import DLQ_ACKNOWLEDGMENT, TRACING_ACKNOWLEDGMENT
 
 try:
@@ -58,7 +63,7 @@ STACKS = {
     "TableTracing": "ScheduledLambdaToTable, tracing=True",
     "FanoutDefault": "ScheduledTaskFanout, default props (tasks and worker are required)",
     "FanoutTracing": "ScheduledTaskFanout, tracing=True",
-    "FanoutWebhook": "ScheduledTaskFanout with a webhook secret referenced by name",
+    "FanoutWebhook": "ScheduledTaskFanout and AlarmWebhook with a webhook secret referenced by name",
     "LayerDefault": "DependenciesLayer, default props",
 }
 TRACING_STACKS = ("TableTracing", "FanoutTracing")
@@ -124,14 +129,11 @@ def _synthesize(outdir: Path, workdir: Path) -> None:
         Stack(app, "FanoutTracing"), "Fanout", schedule=HOURLY, tasks=TASKS, tracing=True, **WORKER
     )
     webhook = Stack(app, "FanoutWebhook")
-    ScheduledTaskFanout(
-        webhook,
-        "Fanout",
-        schedule=HOURLY,
-        tasks=TASKS,
-        webhook_secret=secretsmanager.Secret.from_secret_name_v2(webhook, "Hook", "task-results-hook"),
-        **WORKER,
+    secret = secretsmanager.Secret.from_secret_name_v2(webhook, "Hook", "task-results-hook")
+    fanout = ScheduledTaskFanout(
+        webhook, "Fanout", schedule=HOURLY, tasks=TASKS, webhook_secret=secret, **WORKER
     )
+    AlarmWebhook(webhook, "Alarms", topic=fanout.alarm_topic, webhook_secret=secret)
     requirements = workdir / "requirements.txt"
     requirements.write_text("six==1.16.0\n")
     DependenciesLayer(Stack(app, "LayerDefault"), "Deps", requirements_file=str(requirements))

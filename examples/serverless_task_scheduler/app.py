@@ -4,8 +4,9 @@
 Every weekday at 09:00 in Taipei, EventBridge Scheduler invokes the "send
 tasks" function, which puts one message per task on an SQS queue. The "run
 task" function (``tasks/handler.py``) works them off in batches and, when a
-webhook secret is configured, posts each result to Slack or Discord. Python
-dependencies of the tasks come from ``requirements-layer.txt`` as a layer.
+webhook secret is configured, posts each result (and every alarm) to Slack or
+Discord. Python dependencies of the tasks come from ``requirements-layer.txt``
+as a layer.
 
 Configure a webhook with ``cdk deploy -c webhook_secret_name=<secret name>``;
 the secret holds the Slack or Discord incoming-webhook URL.
@@ -20,7 +21,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from scheduled_tasks_constructs import DependenciesLayer, ScheduledTaskFanout
+from scheduled_tasks_constructs import AlarmWebhook, DependenciesLayer, ScheduledTaskFanout
 
 HERE = Path(__file__).parent
 
@@ -60,6 +61,11 @@ class ServerlessTaskSchedulerStack(Stack):
             worker_layers=[self.task_dependencies.layer],
             webhook_secret=webhook,
         )
+        if webhook is not None:
+            # Alarms go to the same channel as the results.
+            AlarmWebhook(
+                self, "AlarmsToWebhook", topic=self.fanout.alarm_topic, webhook_secret=webhook
+            )
 
 
 def build_app(outdir: "str | None" = None, context: "dict | None" = None) -> App:

@@ -12,11 +12,13 @@ Lambda-side helpers live in :mod:`scheduled_tasks_constructs.runtime`.
 """
 
 from ._validation import ScheduledTasksValidationError
+from .alarm_webhook import AlarmWebhook
 from .dependencies_layer import DependenciesLayer
 from .scheduled_lambda_to_table import ScheduledLambdaToTable
 from .scheduled_task_fanout import ScheduledTaskFanout
 
 __all__ = [
+    "AlarmWebhook",
     "DependenciesLayer",
     "ScheduledTaskFanout",
     "ScheduledLambdaToTable",

@@ -27,6 +27,9 @@ PRODUCER_TIMEOUT = Duration.minutes(5)
 WORKER_MEMORY_MB = 256
 WORKER_TIMEOUT = Duration.seconds(60)
 
+NOTIFIER_MEMORY_MB = 128
+NOTIFIER_TIMEOUT = Duration.seconds(10)
+
 #: Asynchronous invocation of the scheduled function: Lambda's own retries of a
 #: run whose code fails, and how long an event may wait (Lambda allows 0-2 and
 #: 60 s-6 h; its defaults are 2 and 6 h).
