@@ -26,10 +26,14 @@ RUNTIME_DEPS = [
     "constructs>=10.0.0,<11",
     "jsii>=1.100,<2",
     # The Lambda runtime provides boto3 to the bundled handlers; the local
-    # runner (the `scheduled-tasks` command) needs it and a local moto server.
+    # runner (the `scheduled-tasks` command) needs it.
     "boto3>=1.34",
-    "moto[server]>=5.1,<6",
 ]
+
+# `pip install scheduled-tasks-constructs[local]`: the embedded moto server
+# the `scheduled-tasks` command starts when no --endpoint is given. An extra,
+# so that CDK apps that only use the constructs do not install a server.
+LOCAL_DEPS = ["moto[server]>=5.1,<6"]
 
 # Exact pins where a version change would change committed output
 # (API.md rendering, snapshot format, the generated project files).
@@ -96,7 +100,7 @@ project = PythonProject(
                 "dynamodb",
                 "cron",
             ],
-            "optional_dependencies": {"dev": DEV_DEPS},
+            "optional_dependencies": {"local": LOCAL_DEPS, "dev": LOCAL_DEPS + DEV_DEPS},
             "scripts": {"scheduled-tasks": "scheduled_tasks_constructs.local.cli:main"},
         },
         "build_system": {

@@ -444,3 +444,12 @@ def test_module_entry_point_runs_without_a_traceback(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert missing.stderr.startswith("scheduled-tasks: error: app not found")
     assert missing.stderr.count("\n") == 1
+
+
+def test_run_without_the_local_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, fanout_outdir: Path) -> None:
+    # GIVEN moto is not installed (the constructs alone were installed)
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    # WHEN the command needs its embedded server
+    code, _, err = run_cli(["run", str(TABLE_EXAMPLE), "--runs", "1", "--outdir", str(fanout_outdir / "no-moto")])
+    # THEN it names the extra, in one line
+    assert_one_line_error(code, err, "pip install 'scheduled-tasks-constructs[local]'", "--endpoint")

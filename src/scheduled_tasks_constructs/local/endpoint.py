@@ -144,6 +144,11 @@ class EmbeddedMotoServer:
     def __enter__(self) -> str:
         try:
             from moto.server import ThreadedMotoServer
+        except ImportError:
+            raise EndpointError(
+                "the embedded moto server needs the 'local' extra: "
+                "pip install 'scheduled-tasks-constructs[local]' (or give --endpoint URL)"
+            ) from None
         except Exception as exc:  # noqa: BLE001
             raise EndpointError(f"cannot start the embedded moto server: {type(exc).__name__}: {exc}") from None
         # moto's models use botocore too: a profile of the host that its
