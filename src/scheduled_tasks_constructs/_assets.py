@@ -66,12 +66,6 @@ def handler_path(module: str) -> str:
     return f"scheduled_tasks_constructs.runtime.{module}.handler"
 
 
-def asset_dir(code: Optional[lambda_.Code]) -> Optional[str]:
-    """The local folder of an asset ``Code`` (None for other kinds of code)."""
-    path = getattr(code, "path", None)
-    return str(path) if path else None
-
-
 def runtime_layer(scope: "Construct") -> lambda_.ILayerVersion:
     """The stack's one layer with the runtime helpers (created on first use).
 

@@ -112,6 +112,20 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="show what the handlers print and log")
 
 
+def _add_app_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    """The options that choose what of an app a command looks at."""
+    parser.add_argument(
+        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="context value, as with cdk -c"
+    )
+    parser.add_argument(
+        "--construct",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help=f"{verb} only the constructs whose path matches (glob, e.g. 'MyStack/*'; repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line parser of ``scheduled-tasks``.
 
@@ -144,16 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="synthesize into DIR and keep it; reusing it skips asset bundling (default: a temporary folder)",
     )
-    run.add_argument(
-        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="context value, as with cdk -c"
-    )
-    run.add_argument(
-        "--construct",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="run only the constructs whose path matches (glob, e.g. 'MyStack/*'; repeatable)",
-    )
+    _add_app_options(run, "run")
 
     upcoming = commands.add_parser(
         "next",
@@ -168,16 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--after", type=_instant, metavar="ISO", help="list the fire times after this instant (default: now)"
     )
     upcoming.add_argument("--json", action="store_true", help="print the fire times as JSON")
-    upcoming.add_argument(
-        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="context value, as with cdk -c"
-    )
-    upcoming.add_argument(
-        "--construct",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="list only the constructs whose path matches (glob; repeatable)",
-    )
+    _add_app_options(upcoming, "list")
 
     examples = commands.add_parser(
         "main",
