@@ -184,7 +184,7 @@ project.package_task.exec("python -m build --outdir dist/python .")
 project.package_task.exec("python -m twine check --strict dist/python/*")
 
 project.test_task.reset()
-project.test_task.exec("python -m pytest -n auto -q", receive_args=True)
+project.test_task.exec("python -m pytest -n auto --dist loadgroup -q", receive_args=True)
 
 project.add_task(
     "docs",

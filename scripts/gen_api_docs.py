@@ -13,7 +13,10 @@ or node process is started) and rendered with griffe2md. Documented:
 
 * the package root: every name in ``scheduled_tasks_constructs.__all__``;
 * the runtime helpers users call from their own Lambda code:
-  ``runtime.fanout``, ``runtime.worker`` and ``runtime.webhook``.
+  ``runtime.fanout``, ``runtime.worker`` and ``runtime.webhook``;
+* the local runner's contract with a synthesized app: ``local.assembly`` (the
+  construct metadata and how it is read) and ``local.resources`` (what is made
+  locally, and the external-resources file).
 
 Names starting with an underscore are hidden; ``__init__`` parameters are shown
 on the class. The output depends only on the source and on the pinned griffe /
@@ -38,7 +41,10 @@ OUTPUT = ROOT / "API.md"
 PACKAGE = "scheduled_tasks_constructs"
 
 #: Modules documented, in this order (paths relative to the package).
-MODULES = ("", "runtime.fanout", "runtime.worker", "runtime.webhook")
+MODULES = ("", "runtime.fanout", "runtime.worker", "runtime.webhook", "local.assembly", "local.resources")
+
+#: Modules of which only some members are documented (the rest is the runner's own machinery).
+MEMBERS = {"local.resources": ["ExternalResourceError", "load_external_resources", "name_from_arn"]}
 
 REGENERATE = "python scripts/gen_api_docs.py"
 
@@ -47,9 +53,11 @@ HEADER = f"""\
 
 <!-- Generated from the docstrings by `{REGENERATE}`; do not edit by hand. -->
 
-Construct classes and helpers exported by `{PACKAGE}`, and the runtime helpers
+Construct classes and helpers exported by `{PACKAGE}`, the runtime helpers
 that your own Lambda functions can use (`{PACKAGE}.runtime.fanout`,
-`{PACKAGE}.runtime.worker`, `{PACKAGE}.runtime.webhook`).
+`{PACKAGE}.runtime.worker`, `{PACKAGE}.runtime.webhook`), and what the local
+runner reads from a synthesized app (`{PACKAGE}.local.assembly`) and makes on
+the local endpoint (`{PACKAGE}.local.resources`).
 """
 
 LINE_LENGTH = 88
@@ -233,7 +241,8 @@ def render() -> str:
         except KeyError:
             print(f"gen_api_docs: {PACKAGE}.{relative} not found; skipped", file=sys.stderr)
             continue
-        sections.append(render_object_docs(module, CONFIG).strip())
+        config = dict(CONFIG, members=MEMBERS[relative]) if relative in MEMBERS else CONFIG
+        sections.append(render_object_docs(module, config).strip())
     return _postprocess("\n\n".join(sections)).rstrip("\n") + "\n"
 
 

@@ -8,4 +8,4 @@ set -euo pipefail
 # shellcheck source=scripts/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "${STC_ROOT}"
-exec python -m pytest -n auto -q "$@"
+exec python -m pytest -n auto --dist loadgroup -q "$@"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,43 +14,26 @@ if importlib.util.find_spec("scheduled_tasks_constructs") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
-def _fast_unix_time(original: Callable[..., float]) -> Callable[..., float]:
-    def unix_time(dt: Any = None) -> float:
-        return time.time() if dt is None else original(dt)
-
-    return unix_time
-
-
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """Run a moto server on 127.0.0.1 for the test session.
+    """Run the local runner's embedded moto server for the test session.
 
-    moto's SQS asks for the current time, through ``datetime``, for every
-    queued message on every send and receive, which makes a receive on a
-    queue of 400 messages take about a second. While the server runs, its
-    SQS models get an equivalent ``unix_time`` built on ``time.time()``
-    (about 20 times faster); the server itself is unchanged.
+    It is :class:`~scheduled_tasks_constructs.local.endpoint.EmbeddedMotoServer`,
+    the server ``scheduled-tasks run`` starts: moto's server on 127.0.0.1,
+    with moto's SQS patched by ``moto_speedups.install()`` so that calls do
+    not slow down as queues fill (moto scans a whole queue several times per
+    message received; a receive on a queue of 400 messages took about a
+    second).
 
     Yields
     ------
     str
         Its endpoint URL, ``"http://127.0.0.1:<port>"`` (a free port).
     """
-    import moto.sqs.models as sqs_models
-    from moto.server import ThreadedMotoServer
+    from scheduled_tasks_constructs.local.endpoint import EmbeddedMotoServer
 
-    with pytest.MonkeyPatch.context() as patch:
-        if callable(getattr(sqs_models, "unix_time", None)):
-            fast = _fast_unix_time(sqs_models.unix_time)
-            patch.setattr(sqs_models, "unix_time", fast)
-            patch.setattr(sqs_models, "unix_time_millis", lambda dt=None: fast(dt) * 1000.0)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    with EmbeddedMotoServer() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

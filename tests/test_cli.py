@@ -107,8 +107,9 @@ def test_run_the_scheduled_lambda_matches_the_table(table_run: Dict[str, Any], m
     assert construct["table_items"] == len(items) == 3
     assert sorted(item["scheduled_time"]["S"] for item in items) == construct["fire_times"]
     assert all("expires_at" in item for item in items)  # the example's item_ttl reached the handler
-    run_dlq = construct["resources"]["run_dead_letter_queue"]
+    run_dlq = construct["resources"]["run_failure_destination"]
     assert construct["runs_dead_lettered"] == messages_in(client("sqs", moto_server), run_dlq) == 0
+    assert construct["cold_starts"] == 1  # one warm container served every run
 
 
 def test_run_the_task_scheduler_matches_the_queues(fanout_run: Dict[str, Any], moto_server: str) -> None:
@@ -124,7 +125,7 @@ def test_run_the_task_scheduler_matches_the_queues(fanout_run: Dict[str, Any], m
     resources = construct["resources"]
     assert construct["tasks_dead_lettered"] == messages_in(sqs, resources["dead_letter_queue"]) == 0
     assert construct["tasks_left_in_queue"] == messages_in(sqs, resources["queue"]) == 0
-    assert construct["runs_dead_lettered"] == messages_in(sqs, resources["run_dead_letter_queue"]) == 0
+    assert construct["runs_dead_lettered"] == messages_in(sqs, resources["run_failure_destination"]) == 0
 
 
 def test_run_posts_results_when_the_app_has_a_webhook(moto_server: str, fanout_outdir: Path) -> None:
@@ -160,7 +161,8 @@ def test_run_prints_a_text_report(moto_server: str, fanout_outdir: Path) -> None
 
     assert code == 0, err
     assert "ServerlessTaskSchedulerStack/TaskScheduler  (ScheduledTaskFanout)" in out
-    assert "tasks sent         4 (batch size 10, 1 worker invocation)" in out
+    assert "tasks sent         4 (on the task queue when the producer returned)" in out
+    assert "succeeded          4 (batch size 10, 1 worker invocation, up to 4 at a time)" in out
     assert "dead-letter queue  0 (max receive count 3)" in out
     assert "run 1/1 at" in err  # progress goes to stderr
 
@@ -229,6 +231,10 @@ def build_app(outdir=None):
         batch_size=1,
     )
     return app
+
+
+if __name__ == "__main__":
+    build_app().synth()
 """
 
 
@@ -290,7 +296,7 @@ def test_main_synthesizes_every_example_then_runs_it(tmp_path: Path, moto_server
         assert (tmp_path / "examples" / name / "cdk.out" / f"Main{name.title()}.template.json").is_file()
         assert f"Main{name.title()} (" in out
         assert f"Main{name.title()}/Fanout  (ScheduledTaskFanout)" in out
-    assert out.count("tasks sent         6 (batch size 1, 6 worker invocations)") == 2
+    assert out.count("succeeded          6 (batch size 1, 6 worker invocations, up to 4 at a time)") == 2
 
 
 def test_main_without_examples(tmp_path: Path) -> None:
@@ -352,15 +358,20 @@ def test_run_inline_code_with_a_table_its_environment_names(multi_app: Path, mot
     assert code == 0, err
     (construct,) = json.loads(out)["constructs"]
     assert construct["path"] == "Multi/Inline"
-    (audit,) = [v for k, v in construct["resources"].items() if k.startswith("referenced:Audit")]
+    # The table the environment names is made from its template, on first use.
+    (line,) = [line for line in err.splitlines() if line.startswith("created table Multi-Audit")]
+    audit = line.split()[2]
     items = client("dynamodb", moto_server).scan(TableName=audit)["Items"]
     assert len(items) == 2  # one per run, written by the inline handler
     assert construct["table_items"] == 0  # its own table is not written by this handler
 
 
-def test_bad_input_existing_function(multi_app: Path, moto_server: str) -> None:
-    code, _, err = run_cli(["run", str(multi_app), "--endpoint", moto_server])
-    assert_one_line_error(code, err, "Multi/Existing: the function is an existing function")
+def test_an_existing_function_with_inline_code_runs(multi_app: Path, moto_server: str) -> None:
+    code, out, err = run_cli(["run", str(multi_app), "--construct", "Multi/Existing", "--endpoint", moto_server, "--json"])
+
+    assert code == 0, err
+    (construct,) = json.loads(out)["constructs"]
+    assert construct["runs_succeeded"] == 3 and construct["table_items"] == 0  # its handler writes nothing
 
 
 def test_bad_input_construct_filter_matching_nothing(multi_app: Path) -> None:
@@ -391,7 +402,7 @@ def test_bad_input_app_without_scheduled_constructs(tmp_path: Path) -> None:
     assert_one_line_error(code, err, "no ScheduledLambdaToTable or ScheduledTaskFanout in the app")
 
 
-def test_bad_input_handler_that_cannot_be_imported(tmp_path: Path, moto_server: str) -> None:
+def test_a_handler_that_cannot_be_imported_fails_its_invocations(tmp_path: Path, moto_server: str) -> None:
     app = write_app(
         tmp_path / "bad",
         stack="BadHandler",
@@ -399,11 +410,15 @@ def test_bad_input_handler_that_cannot_be_imported(tmp_path: Path, moto_server: 
         handler="handler.handler",
         worker_files={"handler.py": "import a_module_that_is_not_installed\n"},
     )
-    code, _, err = run_cli(["run", str(app), "--endpoint", moto_server])
-    assert_one_line_error(
-        code, err, "BadHandler/Fanout worker handler 'handler.handler' cannot be imported",
-        "No module named 'a_module_that_is_not_installed'",
-    )
+    code, out, err = run_cli(["run", str(app), "--endpoint", moto_server, "--runs", "1"])
+
+    # As in Lambda: every invocation fails with the init error, and the task is dead-lettered.
+    assert code == 1, err
+    assert (
+        "worker error       2 x Runtime.ImportModuleError: Unable to import module 'handler': "
+        "No module named 'a_module_that_is_not_installed'"
+    ) in out
+    assert "dead-letter queue  1 (max receive count 2)" in out
 
 
 def test_bad_input_unreachable_endpoint() -> None:

@@ -176,3 +176,16 @@ def test_build_check_install_and_synthesize(tmp_path: Path) -> None:
         assert (asset_dir / PACKAGE / "runtime" / "record_run.py").is_file(), sorted(
             str(p.relative_to(asset_dir)) for p in asset_dir.rglob("*")
         )
+
+    # AND the installed command runs the synthesized app locally, from the wheel's own files
+    assert (target_purelib / PACKAGE / "local" / "_bootstrap.py").is_file()
+    run = json.loads(
+        _run(
+            [str(python), "-I", "-m", f"{PACKAGE}.local.cli", "run", "cdk.out", "--runs", "2", "--json"],
+            cwd=app_dir,
+            env=env,
+        )
+    )
+    (construct,) = run["constructs"]
+    assert run["ok"] and construct["path"] == "Consumer/Run"
+    assert construct["runs_succeeded"] == construct["table_items"] == 2

@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 from aws_cdk import App, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
-from scheduled_tasks_constructs import ScheduledLambdaToTable, ScheduledTasksValidationError
+from scheduled_tasks_constructs import RuntimeLayer, ScheduledLambdaToTable, ScheduledTasksValidationError
 
 RATE_2_MIN = scheduler.ScheduleExpression.rate(Duration.minutes(2))
 
@@ -261,15 +262,119 @@ def test_custom_function(custom):
     )
 
 
-def test_existing_function_and_table_are_used_and_granted():
-    stack = _stack()
-    fn = lambda_.Function(
+def test_default_function_has_no_layer(default):
+    construct, template = default
+    fn = template.to_json()["Resources"][Stack.of(construct).get_logical_id(construct.function.node.default_child)]
+    assert "Layers" not in fn["Properties"]  # the bundled handler's asset holds the runtime package
+    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
+
+
+def test_function_from_your_code_has_exactly_the_runtime_layer(custom):
+    construct, template = custom
+    stack = Stack.of(construct)
+    layer = stack.node.find_child("ScheduledTasksRuntimeLayer")
+    assert construct.runtime_layer is layer and isinstance(layer, RuntimeLayer)
+    layer_id = stack.get_logical_id(layer.node.default_child)
+    assert layer_id.startswith("ScheduledTasksRuntimeLayer")
+    template.resource_count_is("AWS::Lambda::LayerVersion", 1)
+    fn = template.to_json()["Resources"][stack.get_logical_id(construct.function.node.default_child)]
+    assert fn["Properties"]["Layers"] == [{"Ref": layer_id}]
+
+
+def _my_function(stack: Stack, id: str = "Mine") -> lambda_.Function:
+    return lambda_.Function(
         stack,
-        "Mine",
+        id,
         code=lambda_.Code.from_inline("def handler(e, c): pass"),
         handler="index.handler",
         runtime=lambda_.Runtime.PYTHON_3_13,
+        environment={"STAGE": "test"},
     )
+
+
+@pytest.fixture(scope="module")
+def existing_function() -> "tuple[ScheduledLambdaToTable, Template, lambda_.Function]":
+    """GIVEN an existing aws_lambda.Function, a created table with item_ttl."""
+    stack = _stack()
+    fn = _my_function(stack)
+    construct = ScheduledLambdaToTable(
+        stack, "Runs", schedule=RATE_2_MIN, existing_function=fn, item_ttl=Duration.days(7)
+    )
+    return construct, Template.from_stack(stack), fn
+
+
+@pytest.fixture(scope="module")
+def imported_function() -> "tuple[ScheduledLambdaToTable, Stack]":
+    """GIVEN a function imported by ARN (the construct cannot change it).
+
+    It is imported with its role: the table cannot grant to a function
+    imported without one (``Function.from_function_arn``).
+    """
+    stack = _stack()
+    fn = lambda_.Function.from_function_attributes(
+        stack,
+        "Imported",
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:record-runs",
+        role=iam.Role.from_role_arn(stack, "ImportedRole", "arn:aws:iam::123456789012:role/record-runs"),
+        same_environment=True,
+    )
+    construct = ScheduledLambdaToTable(
+        stack, "Runs", schedule=RATE_2_MIN, existing_function=fn, item_ttl=Duration.days(7)
+    )
+    return construct, stack
+
+
+def test_existing_function_gets_the_table_name_and_ttl(existing_function):
+    construct, template, fn = existing_function
+    stack = Stack.of(construct)
+    table_id = stack.get_logical_id(construct.table.node.default_child)
+    resource = template.to_json()["Resources"][stack.get_logical_id(fn.node.default_child)]
+    assert resource["Properties"]["Environment"] == {
+        "Variables": {"STAGE": "test", "TABLE_NAME": {"Ref": table_id}, "ITEM_TTL_SECONDS": "604800"}
+    }
+    # No layer is added to a function you bring; the runtime layer is not even created.
+    assert "Layers" not in resource["Properties"]
+    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
+    Annotations.from_stack(stack).has_no_warning("*", Match.any_value())
+
+
+def test_imported_function_gets_a_warning_instead(imported_function):
+    construct, stack = imported_function
+    Annotations.from_stack(stack).has_warning(
+        "/Test/Runs",
+        "existing_function is not an aws_lambda.Function, so the construct cannot set its "
+        "environment: set TABLE_NAME to the table's name (table.table_name) and ITEM_TTL_SECONDS "
+        "to item_ttl in seconds in existing_function's environment yourself "
+        "[ack: scheduled-tasks-constructs:existingFunctionEnvironment]",
+    )
+    assert len(Annotations.from_stack(stack).find_warning("*", Match.any_value())) == 1
+
+
+def test_existing_singleton_function_gets_the_table_name():
+    stack = _stack()
+    fn = lambda_.SingletonFunction(
+        stack,
+        "Single",
+        uuid="4c1e8a3e-0000-4000-8000-000000000001",
+        code=lambda_.Code.from_inline("def handler(e, c): pass"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+    )
+    construct = ScheduledLambdaToTable(stack, "Runs", schedule=RATE_2_MIN, existing_function=fn)
+    table_id = stack.get_logical_id(construct.table.node.default_child)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"Environment": {"Variables": {"TABLE_NAME": {"Ref": table_id}}}}
+    )
+
+
+def test_runtime_layer_for_an_existing_function_is_the_stacks_one(existing_function):
+    construct, _, _ = existing_function
+    assert construct.runtime_layer is RuntimeLayer.of(Stack.of(construct))
+
+
+def test_existing_function_and_table_are_used_and_granted():
+    stack = _stack()
+    fn = _my_function(stack)
     table = dynamodb.Table(
         stack, "MyTable", partition_key=dynamodb.Attribute(name="run_id", type=dynamodb.AttributeType.STRING)
     )
@@ -283,6 +388,9 @@ def test_existing_function_and_table_are_used_and_granted():
     template.resource_count_is("AWS::DynamoDB::Table", 1)
     fn_role = stack.get_logical_id(fn.role.node.default_child)
     table_id = stack.get_logical_id(table.node.default_child)
+    template.has_resource_properties(
+        "AWS::Lambda::Function", {"Environment": {"Variables": {"STAGE": "test", "TABLE_NAME": {"Ref": table_id}}}}
+    )
     statements = _policy_of(template, fn_role)
     assert any(
         "dynamodb:PutItem" in _actions(s) and s["Resource"] == [{"Fn::GetAtt": [table_id, "Arn"]}]

@@ -6,13 +6,14 @@ import json
 
 import pytest
 from aws_cdk import App, Duration, Stack, TimeZone
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
-from scheduled_tasks_constructs import ScheduledTaskFanout, ScheduledTasksValidationError
+from scheduled_tasks_constructs import RuntimeLayer, ScheduledTaskFanout, ScheduledTasksValidationError
 
 HOURLY = scheduler.ScheduleExpression.rate(Duration.hours(1))
 WORKER = {
@@ -289,13 +290,129 @@ def test_existing_queue_and_worker():
     )
     assert construct.queue is queue and construct.worker is worker
     assert construct.dead_letter_queue is None and construct.dead_letter_alarm is None
-    assert construct.runtime_layer is None
     template = Template.from_stack(stack)
+    # Neither the bundled producer nor an existing worker needs the runtime layer.
+    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
     template.resource_count_is("AWS::SQS::Queue", 2)  # theirs + the run dead-letter queue
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {"FunctionName": {"Ref": _id(construct, worker)}, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
     )
+
+
+def _my_function(stack: Stack, id: str) -> lambda_.Function:
+    return lambda_.Function(
+        stack,
+        id,
+        code=lambda_.Code.from_inline("def handler(e, c): pass"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        environment={"STAGE": "test"},
+    )
+
+
+def _imported_function(stack: Stack, id: str) -> lambda_.IFunction:
+    """A function imported by ARN, with its role (a queue or secret grants to that role)."""
+    return lambda_.Function.from_function_attributes(
+        stack,
+        id,
+        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{id.lower()}",
+        role=iam.Role.from_role_arn(stack, f"{id}Role", f"arn:aws:iam::123456789012:role/{id.lower()}"),
+        same_environment=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def existing_functions():
+    """GIVEN an existing producer and worker (aws_lambda.Function) and a webhook secret."""
+    stack = _stack()
+    secret = secretsmanager.Secret(stack, "Hook")
+    producer, worker = _my_function(stack, "MyProducer"), _my_function(stack, "MyWorker")
+    construct = ScheduledTaskFanout(
+        stack, "Jobs", schedule=HOURLY, existing_producer=producer, existing_worker=worker, webhook_secret=secret
+    )
+    return construct, Template.from_stack(stack), secret
+
+
+@pytest.fixture(scope="module")
+def imported_functions():
+    """GIVEN an imported producer and worker and a webhook secret."""
+    stack = _stack()
+    construct = ScheduledTaskFanout(
+        stack,
+        "Jobs",
+        schedule=HOURLY,
+        existing_producer=_imported_function(stack, "Producer"),
+        existing_worker=_imported_function(stack, "Worker"),
+        webhook_secret=secretsmanager.Secret(stack, "Hook"),
+    )
+    return construct, stack
+
+
+def _environment(template: Template, construct, function) -> dict:
+    resource = template.to_json()["Resources"][_id(construct, function)]
+    return resource["Properties"]["Environment"]["Variables"]
+
+
+def test_existing_producer_gets_the_queue_url(existing_functions):
+    construct, template, _ = existing_functions
+    assert _environment(template, construct, construct.producer) == {
+        "STAGE": "test",
+        "QUEUE_URL": {"Ref": _id(construct, construct.queue)},
+    }
+
+
+def test_existing_worker_gets_the_webhook_secret_arn(existing_functions):
+    construct, template, secret = existing_functions
+    assert _environment(template, construct, construct.worker) == {
+        "STAGE": "test",
+        "WEBHOOK_SECRET_ARN": {"Ref": _id(construct, secret)},
+    }
+
+
+def test_existing_functions_get_no_layer_and_no_warning(existing_functions):
+    construct, template, _ = existing_functions
+    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        assert "Layers" not in function["Properties"]
+    Annotations.from_stack(Stack.of(construct)).has_no_warning("*", Match.any_value())
+
+
+def test_imported_functions_get_a_warning_each(imported_functions):
+    _, stack = imported_functions
+    annotations = Annotations.from_stack(stack)
+    ack = "[ack: scheduled-tasks-constructs:existingFunctionEnvironment]"
+    annotations.has_warning(
+        "/Test/Jobs",
+        "existing_producer is not an aws_lambda.Function, so the construct cannot set its "
+        "environment: set QUEUE_URL to the task queue's URL (queue.queue_url) in "
+        f"existing_producer's environment yourself {ack}",
+    )
+    annotations.has_warning(
+        "/Test/Jobs",
+        "existing_worker is not an aws_lambda.Function, so the construct cannot set its "
+        "environment: set WEBHOOK_SECRET_ARN to the webhook secret's ARN "
+        f"(webhook_secret.secret_arn) in existing_worker's environment yourself {ack}",
+    )
+    assert len(annotations.find_warning("*", Match.any_value())) == 2
+
+
+def test_imported_worker_without_webhook_needs_nothing():
+    stack = _stack()
+    worker = lambda_.Function.from_function_arn(
+        stack, "Worker", "arn:aws:lambda:us-east-1:123456789012:function:worker"
+    )
+    ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=TASKS, existing_worker=worker)
+    # (CDK itself warns on the worker that its role, unknown, was not granted the queue.)
+    Annotations.from_stack(stack).has_no_warning("/Test/Jobs", Match.any_value())
+
+
+def test_runtime_layer_is_always_available_and_shared(existing_functions):
+    construct, _, _ = existing_functions
+    layer = construct.runtime_layer
+    assert isinstance(layer, RuntimeLayer)
+    assert layer is construct.runtime_layer is RuntimeLayer.of(Stack.of(construct))
+    assert layer.node.scope is Stack.of(construct) and layer.node.id == "ScheduledTasksRuntimeLayer"
 
 
 # --- validation ----------------------------------------------------------------

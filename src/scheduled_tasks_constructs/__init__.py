@@ -8,18 +8,21 @@ roles, grants, retries, dead-letter queues and alarms already right:
 - :class:`ScheduledTaskFanout`: a schedule invokes a "send tasks" function that
   puts tasks on an SQS queue; a "run task" function works them off.
 
-Lambda-side helpers live in :mod:`scheduled_tasks_constructs.runtime`.
+Lambda-side helpers live in :mod:`scheduled_tasks_constructs.runtime`; the
+:class:`RuntimeLayer` ships them to functions of your own.
 """
 
 from ._validation import ScheduledTasksValidationError
 from .alarm_webhook import AlarmWebhook
 from .dependencies_layer import DependenciesLayer
+from .runtime_layer import RuntimeLayer
 from .scheduled_lambda_to_table import ScheduledLambdaToTable
 from .scheduled_task_fanout import ScheduledTaskFanout
 
 __all__ = [
     "AlarmWebhook",
     "DependenciesLayer",
+    "RuntimeLayer",
     "ScheduledTaskFanout",
     "ScheduledLambdaToTable",
     "ScheduledTasksValidationError",

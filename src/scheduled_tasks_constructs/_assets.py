@@ -14,10 +14,6 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
-
-if TYPE_CHECKING:
-    from constructs import Construct
 
 from aws_cdk import aws_lambda as lambda_
 
@@ -57,38 +53,13 @@ def runtime_code() -> lambda_.Code:
 
 
 def runtime_layer_code() -> lambda_.Code:
-    """Code for a layer that puts the runtime helpers on ``/opt/python``."""
+    """Code for a layer that puts the runtime helpers on ``/opt/python``.
+
+    The layer itself is :class:`scheduled_tasks_constructs.runtime_layer.RuntimeLayer`.
+    """
     return lambda_.Code.from_asset(str(_stage("python")))
 
 
 def handler_path(module: str) -> str:
     """The Lambda handler string of a bundled runtime module."""
     return f"scheduled_tasks_constructs.runtime.{module}.handler"
-
-
-def runtime_layer(scope: "Construct") -> lambda_.ILayerVersion:
-    """The stack's one layer with the runtime helpers (created on first use).
-
-    Functions built from users' own code get it, so their handlers can import
-    ``scheduled_tasks_constructs.runtime``. Its construct ID,
-    ``ScheduledTasksRuntimeLayer``, is stable.
-    """
-    from aws_cdk import Stack
-
-    from . import _defaults
-
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child(RUNTIME_LAYER_ID)
-    if existing is not None:
-        return existing  # type: ignore[return-value]
-    return lambda_.LayerVersion(
-        stack,
-        RUNTIME_LAYER_ID,
-        code=runtime_layer_code(),
-        compatible_runtimes=[_defaults.FUNCTION_RUNTIME],
-        compatible_architectures=[_defaults.FUNCTION_ARCHITECTURE],
-        description="scheduled-tasks-constructs runtime helpers",
-    )
-
-
-RUNTIME_LAYER_ID = "ScheduledTasksRuntimeLayer"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -18,7 +18,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _defaults
-from ._spec import RunSpec
 from ._validation import Described, Problems, is_token
 
 #: The part of every target input that the Scheduler fills in at run time.
@@ -229,7 +228,6 @@ def expression_and_zone(schedule: scheduler.ScheduleExpression) -> "tuple[str, s
     return schedule.expression_string, zone
 
 
-
 def create_function(
     scope: Construct,
     id: str,
@@ -399,24 +397,34 @@ def missed_run_alarm(watch: Any, function: lambda_.IFunction, options: ScheduleO
     )
 
 
-def run_spec(
-    construct: Construct,
-    options: ScheduleOptions,
-    *,
-    kind: str,
-    target_input: Mapping[str, Any],
-    **details: Any,
-) -> RunSpec:
-    """What the local runner needs to know about ``construct``."""
-    expression, zone = expression_and_zone(options.schedule)
-    return RunSpec(
-        kind=kind,
-        path=construct.node.path,
-        expression=expression,
-        time_zone=zone,
-        enabled=options.enabled is not False,
-        start=options.start,
-        end=options.end,
-        target_input=dict(target_input),
-        **details,
+#: The ID of the warning about an existing function whose environment the construct cannot set.
+EXISTING_ENVIRONMENT_WARNING = "scheduled-tasks-constructs:existingFunctionEnvironment"
+
+
+def set_existing_environment(
+    scope: Construct,
+    prop: str,
+    function: lambda_.IFunction,
+    variables: Mapping[str, Tuple[str, str]],
+) -> None:
+    """Set the environment the construct promises on a function the user brought.
+
+    ``variables`` maps each name to its value and a description of it. A
+    function defined in this app (``aws_lambda.Function`` or
+    ``SingletonFunction``) gets them with ``add_environment``, which replaces
+    a value of the same name: the function does not expose its environment,
+    so a clash cannot be detected. Any other ``IFunction`` cannot be changed;
+    ``scope`` gets a warning naming ``prop`` and what the user must set.
+    """
+    if not variables:
+        return
+    if isinstance(function, (lambda_.Function, lambda_.SingletonFunction)):
+        for name, (value, _) in variables.items():
+            function.add_environment(name, value)
+        return
+    wanted = " and ".join(f"{name} to {what}" for name, (_, what) in variables.items())
+    Annotations.of(scope).add_warning_v2(
+        EXISTING_ENVIRONMENT_WARNING,
+        f"{prop} is not an aws_lambda.Function, so the construct cannot set its environment: "
+        f"set {wanted} in {prop}'s environment yourself",
     )

@@ -16,11 +16,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _assets, _defaults, _schedule
+from . import _assets, _defaults, _metadata, _schedule, _topic
 from ._alarms import Alarms
-from . import _topic
-from ._spec import FunctionSpec, function_spec
 from ._validation import Described, Problems, is_token
+from .runtime_layer import RuntimeLayer
 from .runtime import ITEM_TTL_SECONDS, TABLE_NAME
 from .runtime.record_run import PARTITION_KEY
 
@@ -35,6 +34,9 @@ class ScheduledLambdaToTable(Construct):
     delivery of the same run does not create a second item. Bring your own code
     (``code`` + ``handler``) or function (``existing_function``) instead; it is
     granted write access to the table and gets its name in ``TABLE_NAME``.
+    A function built from your code also gets the runtime helpers layer
+    (``runtime_layer``), so its handler can import
+    ``scheduled_tasks_constructs.runtime``.
 
     Failures are kept on every hop: the Scheduler retries a delivery it could
     not make and then puts it in ``dead_letter_queue``; a run whose code fails
@@ -72,11 +74,22 @@ class ScheduledLambdaToTable(Construct):
         Where undeliverable runs and failed invocations go. Default: a created
         queue, SQS-managed encryption, HTTPS only, 14 days retention.
     code : aws_lambda.Code, optional
-        Your function code (with ``handler``). Default: the bundled handler.
+        Your function code (with ``handler``); the function gets
+        ``runtime_layer``. Default: the bundled handler.
     handler : str, optional
         The handler in ``code``, e.g. ``"app.handler"``. Default: the bundled one.
     existing_function : aws_lambda.IFunction, optional
-        A function to invoke instead of creating one. Default: none.
+        A function to invoke instead of creating one. It is granted write
+        access to the table. When it is an ``aws_lambda.Function`` (or a
+        ``SingletonFunction``) the construct sets ``TABLE_NAME`` to the
+        table's name in its environment, and ``ITEM_TTL_SECONDS`` to
+        ``item_ttl`` in seconds when given, replacing any value of those
+        names. Any other function (an imported one, an alias, a version)
+        cannot be changed: the construct warns at synth time
+        (``scheduled-tasks-constructs:existingFunctionEnvironment``) and you
+        set those variables yourself. It gets no layer: add
+        ``runtime_layer`` to its layers if its code imports
+        ``scheduled_tasks_constructs.runtime``. Default: none.
     memory_size : int, optional
         Memory of the created function in MB (128-10240). Default: 128.
     timeout : aws_cdk.Duration, optional
@@ -255,24 +268,26 @@ class ScheduledLambdaToTable(Construct):
         self.log_group: Optional[logs.ILogGroup] = None
         #: The function the schedule invokes.
         self.function: lambda_.IFunction
+        # What the construct sets in the function's environment: name -> (value, what it is).
+        required_env = {TABLE_NAME: (self.table.table_name, "the table's name (table.table_name)")}
+        if item_ttl is not None:
+            required_env[ITEM_TTL_SECONDS] = (
+                Token.as_string(item_ttl.to_seconds())
+                if is_token(item_ttl)
+                else str(int(item_ttl.to_seconds())),
+                "item_ttl in seconds",
+            )
         if existing_function is not None:
             self.function = existing_function
+            _schedule.set_existing_environment(self, "existing_function", existing_function, required_env)
         else:
             env = dict(environment or {})
-            env[TABLE_NAME] = self.table.table_name
-            if item_ttl is not None:
-                env[ITEM_TTL_SECONDS] = (
-                    Token.as_string(item_ttl.to_seconds())
-                    if is_token(item_ttl)
-                    else str(int(item_ttl.to_seconds()))
-                )
-            function_code = code or _assets.runtime_code()
-            function_handler = handler or _assets.handler_path("record_run")
+            env.update({name: value for name, (value, _) in required_env.items()})
             function, role, log_group = _schedule.create_function(
                 self,
                 "Function",
-                code=function_code,
-                handler=function_handler,
+                code=code or _assets.runtime_code(),
+                handler=handler or _assets.handler_path("record_run"),
                 memory_size=memory_size,
                 timeout=timeout,
                 default_memory_size=_defaults.RECORD_FUNCTION_MEMORY_MB,
@@ -281,6 +296,8 @@ class ScheduledLambdaToTable(Construct):
                 tracing=tracing,
                 environment=env,
                 description="Records each scheduled run in a DynamoDB table",
+                # The bundled handler's own asset holds the runtime package.
+                layers=[self.runtime_layer] if code is not None else None,
                 **_schedule.async_invoke_options(
                     function_retry_attempts, function_max_event_age, self.dead_letter_queue
                 ),
@@ -317,20 +334,25 @@ class ScheduledLambdaToTable(Construct):
             self.missed_run_alarm = _schedule.missed_run_alarm(watch, self.function, options)
             self.alarms = watch.created
 
-        self._run_spec = _schedule.run_spec(
+        _metadata.publish(
             self,
-            options,
-            kind="table",
-            target_input=_schedule.CONTEXT_INPUT,
-            function=(
-                FunctionSpec(code_dir=None, handler=None)
-                if existing_function is not None
-                else function_spec(
-                    function_code,
-                    function_handler,
-                    env,
-                    timeout or _defaults.RECORD_FUNCTION_TIMEOUT,
-                )
-            ),
+            "ScheduledLambdaToTable",
+            {
+                "schedule": self.schedule,
+                "function": self.function,
+                "table": self.table,
+                "deadLetterQueue": self.dead_letter_queue,
+            },
         )
 
+    @property
+    def runtime_layer(self) -> RuntimeLayer:
+        """The stack's runtime helpers layer (:class:`RuntimeLayer`).
+
+        A function built from your ``code`` has it. Add it to the layers of
+        an ``existing_function`` whose code imports
+        ``scheduled_tasks_constructs.runtime``. Reading it creates the layer
+        when the stack has none yet (the bundled handler needs none, so a
+        construct with it adds no layer unless you read this).
+        """
+        return RuntimeLayer.of(self)

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any, List, Mapping, Optional, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -19,11 +19,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _assets, _defaults, _schedule, _topic
+from . import _assets, _defaults, _metadata, _schedule, _topic
 from ._alarms import Alarms
-from ._spec import FunctionSpec, function_spec
 from ._validation import Described, Problems, is_token
 from .runtime import QUEUE_URL, WEBHOOK_SECRET_ARN
+from .runtime_layer import RuntimeLayer
 
 
 class ScheduledTaskFanout(Construct):
@@ -44,7 +44,8 @@ class ScheduledTaskFanout(Construct):
     always yours (``worker_code`` + ``worker_handler``, or
     ``existing_worker``); wrap your function with
     :func:`scheduled_tasks_constructs.runtime.worker.task_handler`. Functions
-    built from your code get the runtime helpers as a layer.
+    built from your code get the runtime helpers as a layer
+    (``runtime_layer``).
 
     Parameters
     ----------
@@ -80,12 +81,22 @@ class ScheduledTaskFanout(Construct):
         at most 8192 characters of schedule input). Required unless you give
         your own producer. Default: none.
     producer_code : aws_lambda.Code, optional
-        Your producer's code (with ``producer_handler``). Default: the bundled
-        producer, which sends ``tasks``.
+        Your producer's code (with ``producer_handler``); the producer gets
+        ``runtime_layer``. Default: the bundled producer, which sends
+        ``tasks``.
     producer_handler : str, optional
         The handler in ``producer_code``. Default: the bundled one.
     existing_producer : aws_lambda.IFunction, optional
-        A producer function instead of creating one. Default: none.
+        A producer function instead of creating one. It may send to the task
+        queue. When it is an ``aws_lambda.Function`` (or a
+        ``SingletonFunction``) the construct sets ``QUEUE_URL`` to the task
+        queue's URL in its environment, replacing any value of that name.
+        Any other function (an imported one, an alias, a version) cannot be
+        changed: the construct warns at synth time
+        (``scheduled-tasks-constructs:existingFunctionEnvironment``) and you
+        set ``QUEUE_URL`` yourself. It gets no layer: add
+        ``runtime_layer`` to its layers if its code imports
+        ``scheduled_tasks_constructs.runtime``. Default: none.
     producer_memory_size : int, optional
         Memory of the created producer in MB (128-10240). Default: 256.
     producer_timeout : aws_cdk.Duration, optional
@@ -93,12 +104,23 @@ class ScheduledTaskFanout(Construct):
     producer_environment : Mapping[str, str], optional
         Extra environment of the created producer. Default: none.
     worker_code : aws_lambda.Code, optional
-        Your worker's code (with ``worker_handler``). Required unless
-        ``existing_worker``.
+        Your worker's code (with ``worker_handler``); the worker gets
+        ``runtime_layer``. Required unless ``existing_worker``.
     worker_handler : str, optional
         The handler in ``worker_code``, e.g. ``"tasks.handler"``.
     existing_worker : aws_lambda.IFunction, optional
-        A worker function instead of creating one. Default: none.
+        A worker function instead of creating one. It consumes the task queue
+        through an event source mapping and, with ``webhook_secret``, may read
+        the secret. With ``webhook_secret``, when it is an
+        ``aws_lambda.Function`` (or a ``SingletonFunction``) the construct
+        sets ``WEBHOOK_SECRET_ARN`` to the secret's ARN in its environment,
+        replacing any value of that name. Any other function (an imported
+        one, an alias, a version) cannot be changed: the construct warns at
+        synth time (``scheduled-tasks-constructs:existingFunctionEnvironment``)
+        and you set ``WEBHOOK_SECRET_ARN`` yourself. It gets no layer: add
+        ``runtime_layer`` to its layers if its code imports
+        ``scheduled_tasks_constructs.runtime`` (``task_handler`` does).
+        Default: none.
     worker_memory_size : int, optional
         Memory of the created worker in MB (128-10240). Default: 256.
     worker_timeout : aws_cdk.Duration, optional
@@ -421,35 +443,26 @@ class ScheduledTaskFanout(Construct):
             )
             self.queue = sqs.Queue(self, "Queue", **settings)
 
-        needs_layer = producer_code is not None or worker_code is not None
-        #: The runtime helpers layer given to functions built from your code (None when unused).
-        self.runtime_layer: Optional[lambda_.ILayerVersion] = (
-            _assets.runtime_layer(self) if needs_layer else None
-        )
-
         #: The producer's role (None with ``existing_producer``).
         self.producer_role: Optional[iam.IRole] = None
         #: The producer's log group (None with ``existing_producer``).
         self.producer_log_group: Optional[logs.ILogGroup] = None
         #: The "send tasks" function the schedule invokes.
         self.producer: lambda_.IFunction
+        producer_required_env = {QUEUE_URL: (self.queue.queue_url, "the task queue's URL (queue.queue_url)")}
         if existing_producer is not None:
             self.producer = existing_producer
+            _schedule.set_existing_environment(
+                self, "existing_producer", existing_producer, producer_required_env
+            )
         else:
             producer_env = dict(producer_environment or {})
-            producer_env[QUEUE_URL] = self.queue.queue_url
-            code = producer_code or _assets.runtime_code()
-            producer_spec = function_spec(
-                code,
-                producer_handler or _assets.handler_path("producer"),
-                producer_env,
-                producer_timeout or _defaults.PRODUCER_TIMEOUT,
-            )
+            producer_env.update({name: value for name, (value, _) in producer_required_env.items()})
             self.producer, self.producer_role, self.producer_log_group = _schedule.create_function(
                 self,
                 "Producer",
-                code=code,
-                handler=producer_spec.handler,
+                code=producer_code or _assets.runtime_code(),
+                handler=producer_handler or _assets.handler_path("producer"),
                 memory_size=producer_memory_size,
                 timeout=producer_timeout,
                 default_memory_size=_defaults.PRODUCER_MEMORY_MB,
@@ -458,6 +471,7 @@ class ScheduledTaskFanout(Construct):
                 tracing=tracing,
                 environment=producer_env,
                 description="Sends the tasks of each scheduled run to the task queue",
+                # The bundled producer's own asset holds the runtime package.
                 layers=[self.runtime_layer] if producer_code is not None else None,
                 **_schedule.async_invoke_options(
                     function_retry_attempts, function_max_event_age, self.run_dead_letter_queue
@@ -471,14 +485,19 @@ class ScheduledTaskFanout(Construct):
         self.worker_log_group: Optional[logs.ILogGroup] = None
         #: The "run task" function that consumes the queue.
         self.worker: lambda_.IFunction
+        worker_required_env = {}
+        if webhook_secret is not None:
+            worker_required_env[WEBHOOK_SECRET_ARN] = (
+                webhook_secret.secret_arn,
+                "the webhook secret's ARN (webhook_secret.secret_arn)",
+            )
         if existing_worker is not None:
             self.worker = existing_worker
+            _schedule.set_existing_environment(self, "existing_worker", existing_worker, worker_required_env)
         else:
             env = dict(worker_environment or {})
-            if webhook_secret is not None:
-                env[WEBHOOK_SECRET_ARN] = webhook_secret.secret_arn
-            layers = [self.runtime_layer] if self.runtime_layer is not None else []
-            layers += list(worker_layers or [])
+            env.update({name: value for name, (value, _) in worker_required_env.items()})
+            layers = [self.runtime_layer, *(worker_layers or [])]
             self.worker, self.worker_role, self.worker_log_group = _schedule.create_function(
                 self,
                 "Worker",
@@ -546,28 +565,34 @@ class ScheduledTaskFanout(Construct):
             self.missed_run_alarm = _schedule.missed_run_alarm(watch, self.producer, options)
             self.alarms = watch.created
 
-        self._run_spec = _schedule.run_spec(
+        # SqsEventSource.bind adds the mapping to the worker under this ID.
+        mapping = self.worker.node.try_find_child(f"SqsEventSource:{Names.node_unique_id(self.queue.node)}")
+        _metadata.publish(
             self,
-            options,
-            kind="fanout",
-            target_input=payload,
-            function=(
-                FunctionSpec(code_dir=None, handler=None)
-                if existing_producer is not None
-                else producer_spec
-            ),
-            worker=(
-                FunctionSpec(code_dir=None, handler=None)
-                if existing_worker is not None
-                else function_spec(
-                    worker_code, worker_handler, env, worker_timeout or _defaults.WORKER_TIMEOUT
-                )
-            ),
-            batch_size=self.batch_size,
-            max_receive_count=self.max_receive_count or _defaults.MAX_RECEIVE_COUNT,
-            visibility_timeout_seconds=float(required_visibility or 0),
-            webhook=webhook_secret is not None,
+            "ScheduledTaskFanout",
+            {
+                "schedule": self.schedule,
+                "producer": self.producer,
+                "worker": self.worker,
+                "queue": self.queue,
+                "deadLetterQueue": self.dead_letter_queue,
+                "runDeadLetterQueue": self.run_dead_letter_queue,
+                "eventSourceMapping": mapping,
+                "webhookSecret": self.webhook_secret,
+            },
         )
+
+    @property
+    def runtime_layer(self) -> RuntimeLayer:
+        """The stack's runtime helpers layer (:class:`RuntimeLayer`).
+
+        The worker built from ``worker_code`` and a producer built from
+        ``producer_code`` have it (the bundled producer needs none). Add it
+        to the layers of an ``existing_producer`` or ``existing_worker``
+        whose code imports ``scheduled_tasks_constructs.runtime``. Reading it
+        creates the layer when the stack has none yet.
+        """
+        return RuntimeLayer.of(self)
 
 
 #: Lambda allows 5 layers per function; the worker always has the runtime helpers layer.

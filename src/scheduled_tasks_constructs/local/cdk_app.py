@@ -1,54 +1,38 @@
-"""Load a CDK app in-process and describe its scheduled constructs.
+"""Synthesize a CDK app as the CDK CLI does, and load its cloud assembly.
 
-The app's Python file runs in this process, with its folder on ``sys.path``
-and as the working directory, the way ``cdk synth`` would run it. Synthesis
-is intercepted: every :class:`aws_cdk.App` the app creates writes into the
-``outdir`` given here, whatever the app asks for. When the file defines
-``build_app`` it is called (``build_app(outdir=...)``); otherwise the file
-runs as ``__main__``.
-
-The constructs found (:class:`~scheduled_tasks_constructs.ScheduledLambdaToTable`
-and :class:`~scheduled_tasks_constructs.ScheduledTaskFanout`) are described by
-:class:`ConstructPlan` objects: their run spec plus what only the synthesized
-template knows (layers, asynchronous retry attempts, table keys, environment).
-
-``aws_cdk`` is imported when an app is loaded, never at import time.
+:func:`load_app` runs the app's Python file in a process of its own, the way
+``cdk synth`` runs it: in the app's folder, with ``CDK_OUTDIR`` naming the
+folder to write the cloud assembly to and ``CDK_CONTEXT_JSON`` holding the
+context (``cdk.json``'s, ``cdk.context.json``'s, then the ``-c`` values).
+Nothing in this process is patched and no construct object is read: what the
+local runner knows comes from the assembly that synthesis wrote
+(:mod:`.assembly`). A folder that already holds a cloud assembly
+(``cdk.out``) is loaded as it is.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 import os
 import re
-import runpy
 import shlex
+import subprocess
 import sys
-import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = [
     "AppError",
-    "ConstructPlan",
-    "FunctionPlan",
     "LoadedApp",
     "NO_BUNDLING_CONTEXT",
     "StackSummary",
-    "TablePlan",
     "load_app",
     "one_line",
     "parse_context",
     "resolve_app_file",
     "split_handler",
-    "table_plan_from_template",
 ]
-
-#: Lambda's default number of retries of a failed asynchronous invocation.
-DEFAULT_ASYNC_RETRY_ATTEMPTS = 2
 
 #: Context that stops the CDK from bundling assets (``cdk ls`` does the same).
 NO_BUNDLING_CONTEXT = {"aws:cdk:bundling-stacks": []}
@@ -56,6 +40,7 @@ NO_BUNDLING_CONTEXT = {"aws:cdk:bundling-stacks": []}
 _PYTHON_COMMAND = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$")
 _RUNNER_PREFIXES = (("uv", "run"), ("poetry", "run"), ("pipenv", "run"), ("pdm", "run"), ("hatch", "run"))
 _MAX_MESSAGE = 400
+_SYNTH_TIMEOUT_SECONDS = 900
 
 
 class AppError(Exception):
@@ -166,71 +151,7 @@ def _from_cdk_json(cdk_json: Path) -> Path:
     return path
 
 
-def _defines_build_app(app_file: Path) -> bool:
-    try:
-        tree = ast.parse(app_file.read_text(encoding="utf-8"), filename=str(app_file))
-    except SyntaxError as exc:
-        raise AppError(f"{app_file}: the app failed: {one_line(exc)}") from None
-    except OSError as exc:
-        raise AppError(f"{app_file}: cannot read it ({one_line(exc)})") from None
-    return any(
-        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "build_app"
-        for node in tree.body
-    )
-
-
-# --------------------------------------------------------------------------- plans
-
-
-@dataclass
-class TablePlan:
-    """A DynamoDB table to create locally (keys and indexes from the template)."""
-
-    logical_id: Optional[str]
-    key_schema: List[Dict[str, str]]
-    attribute_definitions: List[Dict[str, str]]
-    global_secondary_indexes: List[Dict[str, Any]] = field(default_factory=list)
-    local_secondary_indexes: List[Dict[str, Any]] = field(default_factory=list)
-    ttl_attribute: Optional[str] = None
-
-
-@dataclass
-class FunctionPlan:
-    """A function as the local runner runs it."""
-
-    role: str  # "function", "producer" or "worker"
-    handler: Optional[str]
-    code_dir: Optional[str]
-    logical_id: Optional[str]
-    name: str
-    memory_mb: int
-    timeout_seconds: float
-    async_retry_attempts: int
-    environment: Dict[str, Any]  # template values (literals or Ref/GetAtt), else spec values
-    layer_dirs: List[str]
-    bundled: bool  # a handler of the library's own runtime package
-
-    @property
-    def runnable(self) -> bool:
-        """Whether the code is available locally (an asset folder or a bundled handler)."""
-        return bool(self.handler) and (self.bundled or bool(self.code_dir))
-
-
-@dataclass
-class ConstructPlan:
-    """One scheduled construct, ready to run locally."""
-
-    path: str
-    class_name: str
-    spec: Any  # scheduled_tasks_constructs._spec.RunSpec
-    stack_name: str
-    schedule_name: str
-    function: FunctionPlan  # the scheduled function (producer of a fan-out)
-    worker: Optional[FunctionPlan] = None
-    table: Optional[TablePlan] = None
-    resource_logical_ids: Dict[str, Optional[str]] = field(default_factory=dict)
-    #: The synthesized template of the construct's stack (empty when not synthesized).
-    template: Dict[str, Any] = field(default_factory=dict, repr=False)
+# --------------------------------------------------------------------------- loading
 
 
 @dataclass
@@ -244,417 +165,136 @@ class StackSummary:
 
 @dataclass
 class LoadedApp:
-    """A loaded CDK app: its scheduled constructs and, when synthesized, its stacks."""
+    """A synthesized app: its assembly and the scheduled constructs its metadata names."""
 
-    app_file: Path
+    app_file: Optional[Path]
     outdir: Path
-    synthesized: bool
+    assembly: Any  # CloudAssembly
+    constructs: List[Any]  # ConstructEntry
     stacks: List[StackSummary]
-    constructs: List[ConstructPlan]
 
 
-# --------------------------------------------------------------------------- loading
+def _cdk_json_context(folder: Path) -> Dict[str, Any]:
+    context: Dict[str, Any] = {}
+    for name in ("cdk.json", "cdk.context.json"):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise AppError(f"{path}: cannot read it as JSON") from None
+        values = document.get("context", {}) if name == "cdk.json" else document
+        if isinstance(values, dict):
+            context.update(values)
+    return context
 
 
-@contextmanager
-def _app_process_state(app_dir: Path, app_file: Path) -> Iterator[None]:
-    """cwd, sys.path and sys.argv as ``python app.py`` sees them; restored after."""
-    saved_cwd = os.getcwd()
-    saved_path = list(sys.path)
-    saved_argv = list(sys.argv)
-    before = set(sys.modules)
-    os.chdir(app_dir)
-    sys.path.insert(0, str(app_dir))
-    sys.argv = [str(app_file)]
+def _synthesize(app_file: Path, outdir: Path, context: Dict[str, Any]) -> None:
+    env = dict(os.environ)
+    env["CDK_OUTDIR"] = str(outdir)
+    env["CDK_CONTEXT_JSON"] = json.dumps(context)
     try:
-        yield
-    finally:
-        os.chdir(saved_cwd)
-        sys.path[:] = saved_path
-        sys.argv = saved_argv
-        # The app's own modules must not shadow the handlers' modules later.
-        prefix = str(app_dir) + os.sep
-        for name in set(sys.modules) - before:
-            module = sys.modules.get(name)
-            origin = getattr(module, "__file__", None) or ""
-            if origin.startswith(prefix):
-                del sys.modules[name]
+        done = subprocess.run(
+            [sys.executable, str(app_file)],
+            cwd=str(app_file.parent),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=_SYNTH_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise AppError(f"{app_file}: synthesis took over {_SYNTH_TIMEOUT_SECONDS} s") from None
+    if done.returncode != 0:
+        raise AppError(f"{app_file}: the app failed: {_last_error(done.stderr)}")
+    if not (outdir / "manifest.json").is_file():
+        raise AppError(
+            f"{app_file}: the app wrote no cloud assembly to CDK_OUTDIR (does it give App() an outdir, "
+            "or never call app.synth()?)"
+        )
 
 
-@contextmanager
-def _intercepted_apps(outdir: Path, context: Dict[str, Any], synthesize: bool) -> Iterator[List[Any]]:
-    """Patch ``aws_cdk.App`` so every app writes to ``outdir`` and is recorded."""
-    import aws_cdk
-
-    created: List[Any] = []
-    original_init = aws_cdk.App.__init__
-    original_synth = aws_cdk.App.synth
-
-    def init(self: Any, **kwargs: Any) -> None:
-        kwargs["outdir"] = str(outdir)
-        merged = dict(kwargs.get("context") or {})
-        merged.update(context)
-        kwargs["context"] = merged
-        original_init(self, **kwargs)
-        created.append(self)
-
-    def synth(self: Any, **kwargs: Any) -> Any:
-        self._stc_synthesized = original_synth(self, **kwargs) if synthesize else None
-        return self._stc_synthesized
-
-    aws_cdk.App.__init__ = init  # type: ignore[method-assign]
-    aws_cdk.App.synth = synth  # type: ignore[method-assign]
-    try:
-        yield created
-    finally:
-        aws_cdk.App.__init__ = original_init  # type: ignore[method-assign]
-        aws_cdk.App.synth = original_synth  # type: ignore[method-assign]
+def _last_error(stderr: str) -> str:
+    """The app's error: the last traceback line and what follows it, without JavaScript frames."""
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.lstrip().startswith(("at ", "File ", "!!")) and "jsii" not in line.lower()]
+    start = 0
+    for index, line in enumerate(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Failed)\b.*:", line) or line.startswith("Traceback"):
+            start = index
+    tail = [line.strip() for line in lines[start:] if not line.startswith("Traceback")]
+    text = "; ".join(tail) or "it exited with an error"
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
 def load_app(
-    app_file: Path,
+    app: "str | Path",
     *,
-    outdir: Path,
+    outdir: Optional[Path] = None,
     synthesize: bool = True,
     context: Optional[Dict[str, Any]] = None,
 ) -> LoadedApp:
-    """Run a CDK app in this process and describe its scheduled constructs.
+    """Synthesize a CDK app (or take a synthesized one) and read its scheduled constructs.
 
     Parameters
     ----------
-    app_file : pathlib.Path
-        The app's Python file (see :func:`resolve_app_file`).
-    outdir : pathlib.Path
-        Where the cloud assembly is written (assets included).
+    app : str or pathlib.Path
+        A cloud assembly folder (``cdk.out``), or what :func:`resolve_app_file`
+        takes: the app's Python file, its folder or its ``cdk.json``.
+    outdir : pathlib.Path, optional
+        Where synthesis writes the assembly. Required unless ``app`` is an
+        assembly folder.
     synthesize : bool, optional
-        Synthesize the app (needed to run it: layer assets and template
-        details come from the assembly). When False, the construct tree is
-        built without bundling assets, which is enough for schedules.
-        Default: True.
+        Bundle assets (needed to run functions). When False the assembly is
+        written without bundling, which is enough for schedules. Default: True.
     context : dict, optional
-        Extra context values, as with ``cdk -c key=value``. Default: none.
+        Context values, as with ``cdk -c key=value``. Default: none.
 
     Returns
     -------
     LoadedApp
-        The constructs found (possibly none) and the synthesized stacks.
+        The assembly and its scheduled constructs (possibly none).
 
     Raises
     ------
     AppError
-        When the app cannot be imported, creates no ``App``, or fails to
-        build or synthesize; the message is one line.
+        When the app cannot be found or synthesized, or its assembly cannot
+        be read; the message is one line.
     """
-    app_file = Path(app_file).resolve()
-    extra = dict(context or {})
-    if not synthesize:
-        extra.update(NO_BUNDLING_CONTEXT)
-    has_build_app = _defines_build_app(app_file)
-    try:
-        import aws_cdk  # noqa: F401  (starts the jsii runtime)
+    from .assembly import AssemblyError, CloudAssembly
 
-        from .. import ScheduledLambdaToTable, ScheduledTaskFanout
-    except Exception as exc:  # noqa: BLE001
-        raise AppError(f"cannot import the AWS CDK: {one_line(exc)}") from None
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    app: Any = None
-    with _app_process_state(app_file.parent, app_file), _intercepted_apps(outdir, extra, synthesize) as created:
-        try:
-            if has_build_app:
-                module = _import_file(app_file)
-                build_app = getattr(module, "build_app")
-                try:
-                    app = build_app(outdir=str(outdir))
-                except TypeError as exc:
-                    if "outdir" not in str(exc):
-                        raise
-                    app = build_app()
-            else:
-                runpy.run_path(str(app_file), run_name="__main__")
-            if not isinstance(app, aws_cdk.App):
-                synthesized = [a for a in created if hasattr(a, "_stc_synthesized")]
-                app = (synthesized or created or [None])[-1]
-            if app is None:
-                raise AppError(f"{app_file}: the app created no aws_cdk.App")
-            if synthesize and getattr(app, "_stc_synthesized", None) is None:
-                app.synth()
-        except AppError:
-            raise
-        except SystemExit as exc:
-            if exc.code not in (None, 0):
-                raise AppError(f"{app_file}: the app exited with status {exc.code}") from None
-            if app is None and created:
-                app = created[-1]
-            if app is None:
-                raise AppError(f"{app_file}: the app created no aws_cdk.App") from None
-        except Exception as exc:  # noqa: BLE001 - the app's own error, reported on one line
-            raise AppError(f"{app_file}: the app failed: {one_line(exc)}") from None
-
-        assembly = getattr(app, "_stc_synthesized", None)
-        stacks = _stack_summaries(assembly) if assembly is not None else []
-        try:
-            found = [
-                c
-                for c in app.node.find_all()
-                if isinstance(c, (ScheduledLambdaToTable, ScheduledTaskFanout))
-            ]
-            plans = [_plan(c, synthesized=assembly is not None) for c in found]
-        except AppError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise AppError(f"{app_file}: cannot read the scheduled constructs: {one_line(exc)}") from None
-    return LoadedApp(
-        app_file=app_file,
-        outdir=outdir,
-        synthesized=assembly is not None,
-        stacks=stacks,
-        constructs=plans,
-    )
-
-
-def _import_file(app_file: Path) -> Any:
-    name = f"_scheduled_tasks_app_{uuid.uuid4().hex[:12]}"
-    spec = importlib.util.spec_from_file_location(name, app_file)
-    if spec is None or spec.loader is None:
-        raise AppError(f"{app_file}: cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name, None)
-    return module
-
-
-def _stack_summaries(assembly: Any) -> List[StackSummary]:
-    summaries = []
-    for stack in assembly.stacks_recursively:
-        template = stack.template or {}
-        summaries.append(
-            StackSummary(
-                name=stack.stack_name,
-                template_file=str(stack.template_full_path),
-                resources=len(template.get("Resources", {})),
-            )
-        )
-    return summaries
-
-
-# --------------------------------------------------------------------------- reading constructs
-
-
-def _logical_id(stack: Any, resource: Any) -> Optional[str]:
-    node = getattr(resource, "node", None)
-    child = node.default_child if node is not None else None
-    if child is None or not hasattr(child, "logical_id"):
-        return None
-    try:
-        value = stack.resolve(child.logical_id)
-    except Exception:  # noqa: BLE001
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _template(stack: Any) -> Dict[str, Any]:
-    from aws_cdk import Stage
-
-    path = Path(Stage.of(stack).outdir) / stack.template_file
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _asset_dir(outdir: Path, code: Any) -> Optional[Path]:
-    """The staged folder of a Lambda code/content asset (``asset.<hash>``)."""
-    if not isinstance(code, dict):
-        return None
-    key = code.get("S3Key")
-    if not isinstance(key, str):
-        return None
-    digest = key.rsplit("/", 1)[-1].split(".", 1)[0]
-    candidate = outdir / f"asset.{digest}"
-    if candidate.is_dir():
-        return candidate
-    for manifest in outdir.glob("*.assets.json"):
-        try:
-            files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
-        except (OSError, ValueError):
-            continue
-        source = files.get(digest, {}).get("source", {})
-        if isinstance(source.get("path"), str) and (outdir / source["path"]).is_dir():
-            return outdir / source["path"]
-    return None
-
-
-def _layer_dirs(template: Dict[str, Any], outdir: Path, function_id: Optional[str]) -> List[str]:
-    resources = template.get("Resources", {})
-    function = resources.get(function_id or "", {})
-    dirs: List[str] = []
-    for ref in function.get("Properties", {}).get("Layers", []) or []:
-        layer_id = ref.get("Ref") if isinstance(ref, dict) else None
-        layer = resources.get(layer_id or "", {})
-        if layer.get("Type") != "AWS::Lambda::LayerVersion":
-            continue
-        folder = _asset_dir(outdir, layer.get("Properties", {}).get("Content"))
-        if folder is None:
-            continue
-        python = folder / "python"
-        if (python / "scheduled_tasks_constructs").is_dir():
-            continue  # the runtime helpers layer: the installed package is used instead
-        dirs.append(str(python if python.is_dir() else folder))
-    return dirs
-
-
-def _async_retries(template: Dict[str, Any], function_id: Optional[str]) -> int:
-    for resource in template.get("Resources", {}).values():
-        if resource.get("Type") != "AWS::Lambda::EventInvokeConfig":
-            continue
-        props = resource.get("Properties", {})
-        if props.get("FunctionName") == {"Ref": function_id}:
-            value = props.get("MaximumRetryAttempts")
-            if isinstance(value, int):
-                return value
-    return DEFAULT_ASYNC_RETRY_ATTEMPTS
-
-
-def _local_name(*parts: str, limit: int = 64) -> str:
-    text = "-".join(p for p in parts if p)
-    text = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
-    return text[:limit] or "function"
-
-
-def _function_plan(
-    role: str,
-    spec: Any,
-    *,
-    stack: Any,
-    resource: Any,
-    template: Dict[str, Any],
-    outdir: Optional[Path],
-) -> FunctionPlan:
-    logical_id = _logical_id(stack, resource) if resource is not None else None
-    props = template.get("Resources", {}).get(logical_id or "", {}).get("Properties", {})
-    environment: Dict[str, Any] = dict(spec.environment)
-    environment.update(props.get("Environment", {}).get("Variables", {}) or {})
-    layers: List[str] = []
-    if outdir is not None:
-        layers += [d for d in _layer_dirs(template, outdir, logical_id) if d not in layers]
-    memory = props.get("MemorySize")
-    handler = spec.handler
-    code_dir = spec.code_dir
-    inline = (props.get("Code") or {}).get("ZipFile")
-    if code_dir is None and isinstance(inline, str) and outdir is not None and logical_id:
-        # Inline code: Lambda writes it to index.py (handler "index.<function>").
-        folder = outdir / "inline-code" / logical_id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.py").write_text(inline, encoding="utf-8")
-        code_dir = str(folder)
-    return FunctionPlan(
-        role=role,
-        handler=handler,
-        code_dir=code_dir,
-        logical_id=logical_id,
-        name=_local_name(stack.stack_name, logical_id or role),
-        memory_mb=memory if isinstance(memory, int) else 128,
-        timeout_seconds=float(spec.timeout_seconds),
-        async_retry_attempts=_async_retries(template, logical_id) if role != "worker" else 0,
-        environment=environment,
-        layer_dirs=layers,
-        bundled=bool(handler) and handler.startswith("scheduled_tasks_constructs."),
-    )
-
-
-def table_plan_from_template(logical_id: Optional[str], props: Dict[str, Any]) -> TablePlan:
-    """A local table from an ``AWS::DynamoDB::Table``'s properties (keys, indexes, TTL).
-
-    Parameters
-    ----------
-    logical_id : str or None
-        The table's logical ID.
-    props : dict
-        Its template properties; without keys, the bundled handler's key
-        (``run_id``, a string) is used.
-
-    Returns
-    -------
-    TablePlan
-        The table to create.
-    """
-    from ..runtime.record_run import PARTITION_KEY
-
-    key_schema = props.get("KeySchema") or [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}]
-    definitions = props.get("AttributeDefinitions") or [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}]
-
-    def index(raw: Dict[str, Any]) -> Dict[str, Any]:
-        return {k: raw[k] for k in ("IndexName", "KeySchema", "Projection") if k in raw}
-
-    ttl = props.get("TimeToLiveSpecification") or {}
-    return TablePlan(
-        logical_id=logical_id,
-        key_schema=[{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in key_schema],
-        attribute_definitions=[
-            {"AttributeName": d["AttributeName"], "AttributeType": d["AttributeType"]} for d in definitions
-        ],
-        global_secondary_indexes=[index(i) for i in props.get("GlobalSecondaryIndexes", []) or []],
-        local_secondary_indexes=[index(i) for i in props.get("LocalSecondaryIndexes", []) or []],
-        ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
-    )
-
-
-def _table_plan(stack: Any, table: Any, template: Dict[str, Any]) -> TablePlan:
-    logical_id = _logical_id(stack, table)
-    props = template.get("Resources", {}).get(logical_id or "", {}).get("Properties", {})
-    return table_plan_from_template(logical_id, props)
-
-
-def _plan(construct: Any, *, synthesized: bool) -> ConstructPlan:
-    from aws_cdk import Stack, Stage
-
-    spec = getattr(construct, "_run_spec", None)
-    path = construct.node.path
-    if spec is None:
-        raise AppError(f"{path}: this version of the construct does not describe its run (no run spec)")
-    stack = Stack.of(construct)
-    template = _template(stack) if synthesized else {}
-    outdir = Path(Stage.of(stack).outdir) if synthesized else None
-    schedule_id = _logical_id(stack, getattr(construct, "schedule", None))
-    ids: Dict[str, Optional[str]] = {
-        "dead_letter_queue": _logical_id(stack, getattr(construct, "dead_letter_queue", None)),
-    }
-    if spec.kind == "fanout":
-        ids["queue"] = _logical_id(stack, getattr(construct, "queue", None))
-        ids["run_dead_letter_queue"] = _logical_id(stack, getattr(construct, "run_dead_letter_queue", None))
-        function = _function_plan(
-            "producer", spec.function, stack=stack, resource=getattr(construct, "producer", None),
-            template=template, outdir=outdir,
-        )
-        worker = _function_plan(
-            "worker", spec.worker, stack=stack, resource=getattr(construct, "worker", None),
-            template=template, outdir=outdir,
-        )
-        table = None
+    path = Path(app)
+    app_file: Optional[Path] = None
+    if path.is_dir() and CloudAssembly.is_assembly(path):
+        if context:
+            raise AppError(f"{app}: a synthesized cloud assembly takes no context (-c); synthesize the app with it")
+        directory = path
     else:
-        table = _table_plan(stack, construct.table, template)
-        ids["table"] = table.logical_id
-        function = _function_plan(
-            "function", spec.function, stack=stack, resource=getattr(construct, "function", None),
-            template=template, outdir=outdir,
-        )
-        worker = None
-    return ConstructPlan(
-        path=path,
-        class_name=type(construct).__name__,
-        spec=spec,
-        stack_name=stack.stack_name,
-        schedule_name=_local_name(stack.stack_name, schedule_id or "Schedule"),
-        function=function,
-        worker=worker,
-        table=table,
-        resource_logical_ids=ids,
-        template=template,
-    )
+        app_file = resolve_app_file(str(app))
+        if outdir is None:
+            raise AppError("an outdir is needed to synthesize the app")
+        merged = _cdk_json_context(app_file.parent)
+        merged.update(context or {})
+        if not synthesize:
+            merged.update(NO_BUNDLING_CONTEXT)
+        outdir.mkdir(parents=True, exist_ok=True)
+        stale = outdir / "manifest.json"
+        if stale.exists():
+            stale.unlink()
+        _synthesize(app_file, outdir.resolve(), merged)
+        directory = outdir
+    try:
+        assembly = CloudAssembly(directory)
+        constructs = assembly.scheduled_constructs()
+    except AssemblyError as exc:
+        raise AppError(str(exc)) from None
+    stacks = [
+        StackSummary(name=s.stack_name, template_file=str(s.template_file), resources=len(s.resources))
+        for s in assembly.stacks
+    ]
+    return LoadedApp(app_file=app_file, outdir=Path(directory).resolve(), assembly=assembly, constructs=constructs, stacks=stacks)
 
 
 def parse_context(pairs: List[str]) -> Dict[str, Any]:

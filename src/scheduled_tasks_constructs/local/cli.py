@@ -1,9 +1,11 @@
 """The ``scheduled-tasks`` command: run a CDK app's schedules on your machine.
 
-``scheduled-tasks run APP`` synthesizes the app, creates the tables and queues
-of its scheduled constructs on a local AWS endpoint (an embedded moto server
-by default) and fires a few runs of every schedule through the real handler
-code. ``scheduled-tasks next APP`` lists the next fire times.
+``scheduled-tasks run APP`` synthesizes the app (or takes its synthesized
+cloud assembly), creates the resources its scheduled constructs use on a local
+AWS endpoint (an embedded moto server by default) from the templates, and
+fires a few runs of every schedule through the synthesized functions: each
+function's own asset and layers, in processes of their own.
+``scheduled-tasks next APP`` lists the next fire times.
 ``scheduled-tasks main`` synthesizes the example apps and runs each of them.
 
 Also runnable as ``python -m scheduled_tasks_constructs.local.cli``.
@@ -108,8 +110,22 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="wall-clock limit of each app's run (default: 600)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive(64),
+        default=4,
+        metavar="N",
+        help="most worker invocations at a time per event source mapping, within the mapping's maximum "
+        "concurrency (default: 4)",
+    )
+    parser.add_argument(
+        "--external-resources",
+        metavar="FILE",
+        help='JSON schemas of tables and queues the app imports by name or ARN: {"tables": {NAME: '
+        '{"KeySchema": ..., "AttributeDefinitions": ...}}, "queues": {NAME: {"Attributes": {...}}}}',
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show what the handlers print and log")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show what the functions log")
 
 
 def _add_app_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -148,10 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run an app's schedules on a local AWS endpoint",
-        description="Synthesize a CDK app, create its scheduled constructs' tables and queues on a "
-        "local AWS endpoint and fire N runs of each schedule through the real handlers.",
+        description="Synthesize a CDK app (or take its cdk.out), create the resources its scheduled "
+        "constructs use on a local AWS endpoint from the templates, and fire N runs of each schedule "
+        "through the synthesized functions (their own assets and layers).",
     )
-    run.add_argument("app", metavar="APP", help="the app's Python file, its folder or its cdk.json")
+    run.add_argument(
+        "app", metavar="APP", help="the app's Python file, its folder, its cdk.json, or a synthesized cdk.out folder"
+    )
     _add_run_options(run)
     run.add_argument(
         "--outdir",
@@ -165,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the next fire times of an app's schedules",
         description="List the next fire times of every schedule of a CDK app, in its own time zone.",
     )
-    upcoming.add_argument("app", metavar="APP", help="the app's Python file, its folder or its cdk.json")
+    upcoming.add_argument(
+        "app", metavar="APP", help="the app's Python file, its folder, its cdk.json, or a synthesized cdk.out folder"
+    )
     upcoming.add_argument(
         "-n", "--count", type=_positive(1000), default=5, metavar="N", help="fire times per schedule (default: 5)"
     )
@@ -209,6 +230,8 @@ def _plural(count: Optional[int], noun: str) -> str:
         return f"1 {noun}"
     if noun.endswith("y"):
         return f"{count} {noun[:-1]}ies"
+    if noun.endswith("t") and " " in noun:
+        return f"{count} {noun}s"
     return f"{count} {noun}s"
 
 
@@ -254,22 +277,36 @@ def format_report(report: Any) -> str:
                 times += f", ... ({len(c.fire_times)} in all)"
             rows.append(("fire times", times))
         if c.tasks_sent is not None:
+            rows.append(("tasks sent", f"{c.tasks_sent} (on the task queue when the producer returned)"))
             rows.append(
                 (
-                    "tasks sent",
-                    f"{c.tasks_sent} (batch size {c.batch_size}, {_plural(c.worker_invocations, 'worker invocation')})",
+                    "succeeded",
+                    f"{_count(c.tasks_succeeded)} (batch size {c.batch_size}, {_plural(c.worker_invocations, 'worker invocation')}, "
+                    f"up to {c.concurrency} at a time)",
                 )
             )
-            rows.append(("succeeded", _count(c.tasks_succeeded)))
+            if c.tasks_filtered:
+                rows.append(("filtered out", f"{c.tasks_filtered} (deleted: no filter of the mapping matched)"))
             rows.append(("retried", f"{_count(c.tasks_retried)} ({_plural(c.task_deliveries, 'delivery')})"))
-            rows.append(("dead-letter queue", f"{_count(c.tasks_dead_lettered)} (max receive count {c.max_receive_count})"))
+            if c.tasks_dead_lettered is None:
+                rows.append(("dead-letter queue", "none (the task queue has no redrive policy)"))
+            else:
+                rows.append(("dead-letter queue", f"{c.tasks_dead_lettered} (max receive count {c.max_receive_count})"))
             if c.tasks_left_in_queue:
                 rows.append(("left in queue", str(c.tasks_left_in_queue)))
-        rows.append(("table items", _count(c.table_items)))
-        rows.append(("failed runs queue", str(c.runs_dead_lettered)))
+        if c.table_items is not None:
+            rows.append(("table items", str(c.table_items)))
+        rows.append(
+            ("failed runs queue", "none (no on-failure destination)" if c.runs_dead_lettered is None else str(c.runs_dead_lettered))
+        )
         if c.results_posted is not None:
             rows.append(("results posted", str(c.results_posted)))
-        rows.append(("time", f"{c.seconds:.2f} s"))
+        for role, errors in c.errors.items():
+            for text, count in list(errors.items())[:_SHOWN_FIRE_TIMES]:
+                rows.append((f"{role} error", f"{count} x {text}"))
+            if len(errors) > _SHOWN_FIRE_TIMES:
+                rows.append((f"{role} error", f"... {len(errors) - _SHOWN_FIRE_TIMES} more kinds (--json lists all)"))
+        rows.append(("time", f"{c.seconds:.2f} s ({_plural(c.cold_starts, 'cold start')})"))
         lines += [f"  {name:<18} {value}" for name, value in rows]
         for note in c.notes:
             lines.append(f"  note: {note}")
@@ -304,6 +341,8 @@ def _run_options(args: argparse.Namespace) -> Any:
         region=args.region,
         timeout_seconds=args.timeout,
         verbose=args.verbose,
+        concurrency=args.concurrency,
+        external_resources=args.external_resources,
     )
 
 
@@ -317,13 +356,13 @@ def _check_run_args(args: argparse.Namespace) -> None:
 
 
 def _load(
-    app_file: Path, *, outdir: Path, synthesize: bool, context: Dict[str, Any], only: Sequence[str] = ()
+    app: str, *, outdir: Optional[Path], synthesize: bool, context: Dict[str, Any], only: Sequence[str] = ()
 ) -> Any:
     from .cdk_app import load_app
 
-    loaded = load_app(app_file, outdir=outdir, synthesize=synthesize, context=context)
+    loaded = load_app(app, outdir=outdir, synthesize=synthesize, context=context)
     if not loaded.constructs:
-        raise _BadInput(f"{_shown(app_file)}: no ScheduledLambdaToTable or ScheduledTaskFanout in the app")
+        raise _BadInput(f"{_shown(app)}: no ScheduledLambdaToTable or ScheduledTaskFanout in the app")
     if only:
         chosen = [c for c in loaded.constructs if any(fnmatch.fnmatchcase(c.path, p) for p in only)]
         if not chosen:
@@ -333,25 +372,41 @@ def _load(
     return loaded
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from .cdk_app import parse_context, resolve_app_file
+def _run_loaded(loaded: Any, args: argparse.Namespace, endpoint: str, embedded: bool) -> Any:
     from .runner import run_app
 
-    app_file = resolve_app_file(args.app)
+    return run_app(
+        loaded.assembly,
+        loaded.constructs,
+        endpoint=endpoint,
+        options=_run_options(args),
+        embedded=embedded,
+        app=str(loaded.app_file or loaded.outdir),
+        progress=_progress,
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .cdk_app import parse_context
+
     context = parse_context(args.context)
     _check_run_args(args)
     with ExitStack() as stack:
         if args.outdir:
-            outdir = Path(args.outdir).resolve()
+            outdir: Optional[Path] = Path(args.outdir).resolve()
         else:
             outdir = Path(tempfile.mkdtemp(prefix="scheduled-tasks-"))
             stack.callback(shutil.rmtree, outdir, True)
-        _progress(f"synthesizing {_shown(app_file)}")
-        loaded = _load(app_file, outdir=outdir, synthesize=True, context=context, only=args.construct)
+        from .assembly import CloudAssembly
+        from .cdk_app import resolve_app_file
+
+        synthesized = CloudAssembly.is_assembly(Path(args.app))
+        if not synthesized:
+            resolve_app_file(args.app)  # a missing or foreign app fails before anything starts
+        _progress(f"{'reading' if synthesized else 'synthesizing'} {_shown(args.app)}")
+        loaded = _load(args.app, outdir=outdir, synthesize=True, context=context, only=args.construct)
         endpoint, embedded = _endpoint(stack, args)
-        report = run_app(
-            loaded, endpoint=endpoint, options=_run_options(args), embedded=embedded, progress=_progress
-        )
+        report = _run_loaded(loaded, args, endpoint, embedded)
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -360,32 +415,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_next(args: argparse.Namespace) -> int:
-    from .cdk_app import parse_context, resolve_app_file
+    from .cdk_app import parse_context
+    from .runner import read_schedule
     from .schedule import ScheduleExpressionError, next_fire_times
 
-    app_file = resolve_app_file(args.app)
     context = parse_context(args.context)
     after = args.after or datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory(prefix="scheduled-tasks-") as outdir:
-        loaded = _load(app_file, outdir=Path(outdir), synthesize=False, context=context, only=args.construct)
+        loaded = _load(args.app, outdir=Path(outdir), synthesize=False, context=context, only=args.construct)
     schedules = []
-    for plan in loaded.constructs:
-        spec = plan.spec
+    for entry in loaded.constructs:
+        spec = read_schedule(entry)
         try:
             times = next_fire_times(
                 spec.expression,
                 after=after,
                 count=args.count,
                 time_zone=spec.time_zone,
-                start=_aware(spec.start),
-                end=_aware(spec.end),
+                start=spec.start,
+                end=spec.end,
             )
         except (ScheduleExpressionError, ValueError) as exc:
-            raise _BadInput(f"{plan.path}: cannot compute the fire times of {spec.expression}: {exc}") from None
+            raise _BadInput(f"{entry.path}: cannot compute the fire times of {spec.expression}: {exc}") from None
         schedules.append(
             {
-                "path": plan.path,
-                "construct": plan.class_name,
+                "path": entry.path,
+                "construct": entry.construct,
                 "schedule": spec.expression,
                 "time_zone": spec.time_zone,
                 "enabled": bool(spec.enabled),
@@ -408,15 +463,7 @@ def _cmd_next(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _aware(value: Any) -> Optional[datetime]:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
 def _cmd_main(args: argparse.Namespace) -> int:
-    from .runner import run_app
-
     folder = Path(args.examples)
     apps = sorted(folder.glob("*/app.py")) if folder.is_dir() else []
     if not apps:
@@ -426,15 +473,13 @@ def _cmd_main(args: argparse.Namespace) -> int:
     for app_file in apps:
         outdir = app_file.parent / "cdk.out"
         _progress(f"synthesizing {_shown(app_file)} into {_shown(outdir)}")
-        synthesized.append(_load(app_file.resolve(), outdir=outdir.resolve(), synthesize=True, context={}))
+        synthesized.append(_load(str(app_file.resolve()), outdir=outdir.resolve(), synthesize=True, context={}))
     results = []
     with ExitStack() as stack:
         endpoint, embedded = _endpoint(stack, args)
         for loaded in synthesized:
             _progress(f"running {_shown(loaded.app_file)} ({args.runs} runs of each schedule)")
-            report = run_app(
-                loaded, endpoint=endpoint, options=_run_options(args), embedded=embedded, progress=_progress
-            )
+            report = _run_loaded(loaded, args, endpoint, embedded)
             results.append((loaded, report))
     ok = all(report.ok for _, report in results)
     if args.json:
@@ -491,9 +536,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
       2026-11-22T10:04:00+00:00  Sun
     0
     """
+    from .assembly import AssemblyError
     from .cdk_app import AppError, one_line
     from .endpoint import EndpointError
-    from .lambda_local import HandlerError
     from .runner import RunnerError
 
     parser = build_parser()
@@ -501,7 +546,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handlers = {"run": _cmd_run, "next": _cmd_next, "main": _cmd_main}
     try:
         return handlers[args.command](args)
-    except (_BadInput, AppError, HandlerError, RunnerError, EndpointError) as exc:
+    except (_BadInput, AppError, AssemblyError, RunnerError, EndpointError) as exc:
         message = " ".join(str(exc).split())
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,396 +1,433 @@
-"""Run Lambda handlers in this process the way Lambda runs them.
+"""Run a synthesized Lambda function locally the way Lambda runs it.
 
-A :class:`Container` is one warm execution environment of one function: its
-code folder and layer folders go on ``sys.path`` (as ``/var/task`` and
-``/opt/python`` do in Lambda), its handler is imported once (the cold start)
-and every invocation gets a :class:`LambdaContext`, the function's environment
-variables and a fresh request id. The modules a container imports are kept
-apart from the rest of the process: two functions whose handler modules share
-a name (``handler.py``) do not see each other's module.
+A :class:`FunctionImage` is what the template and the assembly say about one
+``AWS::Lambda::Function``: its asset folder, its layers' folders, its handler,
+memory, timeout and (resolved) environment. A :class:`Container` is one warm
+execution environment of it: a process of its own
+(``python -I -S`` running ``_bootstrap.py``), whose import path is exactly the
+function's asset folder, its layers' folders and the packages the Lambda Python
+runtime provides (boto3, botocore and their dependencies) on top of the
+standard library. Nothing of the development environment is importable there;
+the environment variables are exactly the function's plus those Lambda sets.
 
-Handlers of the library's own runtime package (``scheduled_tasks_constructs
-.runtime``) run from the installed package, which is what the runtime layer
-holds.
+A container is reused between invocations (module state and caches survive,
+as in a warm Lambda environment). A container whose init failed, that ran past
+its timeout (it is killed) or whose process exited is replaced by a new one on
+the next invocation, as Lambda replaces the environment. :class:`FunctionPool`
+holds the warm containers of one function, up to a concurrency limit.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import io
 import json
-import logging
 import os
+import select
+import signal
+import subprocess
 import sys
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Callable, Dict, Iterator, List, Optional
-
-from .cdk_app import FunctionPlan, one_line, split_handler
+from typing import Any, Dict, List, Optional
 
 __all__ = [
-    "HandlerError",
     "Container",
+    "FunctionImage",
+    "FunctionPool",
     "Invocation",
-    "LambdaContext",
-    "patched_environ",
+    "LAMBDA_RUNTIME_MODULES",
+    "runtime_base",
 ]
 
+#: What the Lambda Python runtime puts on every function's path besides the
+#: standard library: the AWS SDK and its dependencies.
+LAMBDA_RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+
+_BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
+_INIT_LIMIT_SECONDS = 10.0  # Lambda's limit on the init phase
 _MAX_OUTPUT_CHARS = 20_000
-#: Libraries whose informational logging is noise in a handler's output.
-_QUIET_LOGGERS = frozenset({"boto3", "botocore", "urllib3", "s3transfer"})
 
 
-class HandlerError(Exception):
-    """A handler cannot be found or imported; the message is one line."""
-
-
-class LambdaContext:
-    """The context object Lambda's Python runtime passes to a handler.
+def runtime_base(folder: Path) -> Path:
+    """A folder holding only the modules of :data:`LAMBDA_RUNTIME_MODULES` (links to the installed ones).
 
     Parameters
     ----------
-    function_name : str
-        Name of the function.
-    memory_mb : int
-        Its memory setting.
-    timeout_seconds : float
-        Its timeout; :meth:`get_remaining_time_in_millis` counts down from it.
-    request_id : str
-        The invocation's request id.
-    region : str
-        AWS Region of the ARNs.
-    account : str
-        Account id of the ARNs.
-    clock : callable, optional
-        Monotonic clock in seconds. Default: :func:`time.monotonic`.
+    folder : pathlib.Path
+        Where to make it (created when missing).
 
-    Examples
-    --------
-    >>> ctx = LambdaContext(function_name="f", memory_mb=128, timeout_seconds=3,
-    ...                     request_id="r-1", region="us-east-1", account="123456789012")
-    >>> ctx.invoked_function_arn
-    'arn:aws:lambda:us-east-1:123456789012:function:f'
-    >>> 0 < ctx.get_remaining_time_in_millis() <= 3000
-    True
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in LAMBDA_RUNTIME_MODULES:
+        spec = find_spec(name)
+        if spec is None or not spec.origin:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = folder / source.name
+        if not link.exists():
+            try:
+                link.symlink_to(source, target_is_directory=source.is_dir())
+            except FileExistsError:
+                pass
+    return folder
+
+
+@dataclass
+class FunctionImage:
+    """One function of the template, as a container runs it.
+
+    ``layer_dirs`` are the layers' content folders in the function's order
+    (``Layers`` of the template).
     """
 
-    def __init__(
-        self,
-        *,
-        function_name: str,
-        memory_mb: int,
-        timeout_seconds: float,
-        request_id: str,
-        region: str,
-        account: str,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
-        self.memory_limit_in_mb = str(memory_mb)
-        self.aws_request_id = request_id
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
-        self.identity = None
-        self.client_context = None
-        self.tenant_id = None
-        self._clock = clock
-        self._deadline = clock() + float(timeout_seconds)
+    name: str
+    arn: str
+    stack: str
+    logical_id: str
+    handler: str
+    runtime: str
+    code_dir: Path
+    layer_dirs: List[Path]
+    memory_mb: int
+    timeout_seconds: float
+    environment: Dict[str, str] = field(default_factory=dict)
 
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout."""
-        return max(0, int((self._deadline - self._clock()) * 1000))
+    @property
+    def python_version(self) -> str:
+        """``"3.14"`` for ``python3.14``."""
+        return self.runtime.replace("python", "", 1)
+
+    def import_path(self, base: Path) -> List[str]:
+        """``/var/task``, then ``/opt/python/lib/python3.X/site-packages`` and ``/opt/python``
+        of each layer (the last layer first: its files overwrite the earlier
+        layers' in ``/opt``), then the runtime's packages."""
+        path = [str(self.code_dir)]
+        for layer in reversed(self.layer_dirs):
+            site = layer / "python" / "lib" / f"python{self.python_version}" / "site-packages"
+            if site.is_dir():
+                path.append(str(site))
+            path.append(str(layer / "python"))
+        path.append(str(base))
+        return path
 
 
 @dataclass
 class Invocation:
     """The outcome of one invocation.
 
-    ``ok`` is False when the handler raised, returned something that is not
-    JSON, or ran past its timeout; ``error`` then describes it on one line.
-    ``output`` holds what the handler printed and logged.
+    ``ok`` is False when the handler raised, its init failed, it returned
+    something that is not JSON, it ran past its timeout or its process died;
+    ``error_type`` and ``error_message`` are then what Lambda reports
+    (``Runtime.ImportModuleError``, ``Sandbox.Timedout``, ``KeyError`` ...).
+    ``output`` is what the invocation wrote to the function's log.
     """
 
     request_id: str
     ok: bool
-    result: Any
-    error: Optional[str]
-    seconds: float
-    output: str
+    result: Any = None
+    error_type: Optional[str] = None
+    error_message: Optional[str] = None
+    seconds: float = 0.0
+    output: str = ""
+    cold_start: bool = False
+
+    @property
+    def error(self) -> Optional[str]:
+        """``"<errorType>: <errorMessage>"`` (None when it succeeded)."""
+        if self.ok:
+            return None
+        return f"{self.error_type}: {self.error_message}" if self.error_message else str(self.error_type)
 
 
-@contextlib.contextmanager
-def patched_environ(values: Dict[str, Optional[str]]) -> Iterator[None]:
-    """Set environment variables for the duration of a block, then restore all of them.
-
-    Parameters
-    ----------
-    values : dict of str to str or None
-        Variables to set; a None value unsets the variable.
-    """
-    saved = dict(os.environ)
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-class _Capture(logging.Handler):
-    def __init__(self, sink: io.StringIO) -> None:
-        super().__init__(logging.DEBUG)
-        self.sink = sink
-        self.setFormatter(logging.Formatter("[%(levelname)s] %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno < logging.WARNING and record.name.split(".", 1)[0] in _QUIET_LOGGERS:
-            return
-        try:
-            self.sink.write(self.format(record) + "\n")
-        except Exception:  # noqa: BLE001 - logging must never fail the handler
-            pass
-
-
-def _top_level_names(folder: str) -> set:
-    names = set()
-    try:
-        entries = list(Path(folder).iterdir())
-    except OSError:
-        return names
-    for entry in entries:
-        if entry.name.startswith(("_", ".")) or entry.name.endswith((".dist-info", ".egg-info")):
-            continue
-        if entry.is_dir():
-            names.add(entry.name)
-        elif entry.suffix == ".py":
-            names.add(entry.stem)
-    return names
+class _Dead(Exception):
+    """The container's process ended or stopped answering."""
 
 
 class Container:
-    """One warm execution environment of a function.
+    """One execution environment (a process) of a function.
 
     Parameters
     ----------
-    plan : FunctionPlan
+    image : FunctionImage
         The function.
-    environment : callable
-        Returns the environment variables of an invocation (called per call,
-        so that they can depend on the run); a None value unsets a variable.
-    region : str
-        AWS Region for the context's ARNs.
-    account : str
-        Account id for the context's ARNs.
-    owner : str
-        The construct path, for messages.
-    log_level : int, optional
-        Lowest level of the log records kept in an invocation's output
-        (library loggers such as botocore's below WARNING are dropped).
-        Default: ``logging.INFO``.
-
-    Raises
-    ------
-    HandlerError
-        From :meth:`cold_start` when the handler cannot be imported.
+    lambda_environment : dict
+        What Lambda sets besides the function's own variables (credentials,
+        Region, endpoint ...).
+    base : pathlib.Path
+        The runtime's packages (:func:`runtime_base`).
+    log_file : pathlib.Path
+        Where the process's stdout and stderr go (the function's log).
     """
 
-    def __init__(
-        self,
-        plan: FunctionPlan,
-        *,
-        environment: Callable[[], Dict[str, Optional[str]]],
-        region: str,
-        account: str,
-        owner: str,
-        log_level: int = logging.INFO,
-    ) -> None:
-        self.plan = plan
-        self.owner = owner
-        self._log_level = log_level
-        self._environment = environment
-        self._region = region
-        self._account = account
-        self._paths: List[str] = []
-        if not plan.bundled and plan.code_dir:
-            self._paths.append(str(Path(plan.code_dir).resolve()))
-        self._paths += [str(Path(d).resolve()) for d in plan.layer_dirs]
-        self._prefixes = tuple(p + os.sep for p in self._paths)
-        # Names the function's own folders provide. Standard-library modules are
-        # left alone: Lambda's runtime has imported them before any user code.
-        names = set().union(*(_top_level_names(p) for p in self._paths)) if self._paths else set()
-        self._names = names - set(sys.stdlib_module_names) - {"scheduled_tasks_constructs"}
-        self._modules: Dict[str, ModuleType] = {}
-        self._handler: Optional[Callable[[Any, Any], Any]] = None
+    def __init__(self, image: FunctionImage, *, lambda_environment: Dict[str, str], base: Path, log_file: Path) -> None:
+        self.image = image
+        self.log_file = log_file
+        self._lambda_environment = lambda_environment
+        self._base = base
+        self._process: Optional[subprocess.Popen] = None
+        self._responses: Optional[int] = None
+        self._buffer = b""
+        self._log = None
+        self.invocations = 0
 
-    # -- module isolation ----------------------------------------------------------
+    # -- process -----------------------------------------------------------------------
 
-    def _owns(self, module: Any) -> bool:
-        if not self._prefixes:
-            return False
-        origin = getattr(module, "__file__", None)
-        if origin:
-            return str(origin).startswith(self._prefixes)
-        locations = getattr(module, "__path__", None)
+    def environment(self) -> Dict[str, str]:
+        """The process environment: the function's variables, then what Lambda sets."""
+        image = self.image
+        env = dict(image.environment)
+        env.update(self._lambda_environment)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": image.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(image.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{image.name}",
+                "AWS_LAMBDA_LOG_STREAM_NAME": self._stream_name(),
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{image.runtime}",
+                "LAMBDA_TASK_ROOT": str(image.code_dir),
+                "LAMBDA_RUNTIME_DIR": str(self._base),
+                "_HANDLER": image.handler,
+                "TZ": ":UTC",
+                "LANG": "en_US.UTF-8",
+                "PATH": "/usr/local/bin:/usr/bin:/bin",
+            }
+        )
+        return env
+
+    def _stream_name(self) -> str:
+        if not hasattr(self, "_stream"):
+            self._stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        return self._stream
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process is running and ready for an invocation."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> float:
+        """Start the process and wait for its init (the cold start); returns the init seconds."""
+        image = self.image
+        config = {
+            "path": image.import_path(self._base),
+            "handler": image.handler,
+            "functionName": image.name,
+            "memoryMb": image.memory_mb,
+            "logGroupName": f"/aws/lambda/{image.name}",
+            "logStreamName": self._stream_name(),
+        }
+        read_end, write_end = os.pipe()
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_file, "ab")
+        started = time.monotonic()
         try:
-            return any(str(p).startswith(self._prefixes) for p in (locations or []))
-        except TypeError:
-            return False
-
-    @contextlib.contextmanager
-    def _active(self) -> Iterator[None]:
-        if not self._paths:
-            yield
-            return
-        saved_path = list(sys.path)
-        stashed: Dict[str, ModuleType] = {}
-        for name in list(sys.modules):
-            top = name.split(".", 1)[0]
-            if top in self._names and name not in self._modules and not self._owns(sys.modules[name]):
-                stashed[name] = sys.modules.pop(name)
-        for name in self._modules:
-            if name in sys.modules and name not in stashed:
-                stashed[name] = sys.modules[name]
-        sys.modules.update(self._modules)
-        sys.path[:0] = self._paths
-        importlib.invalidate_caches()
-        try:
-            yield
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-B", "-X", "utf8", str(_BOOTSTRAP), str(write_end), json.dumps(config)],
+                stdin=subprocess.PIPE,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=self.environment(),
+                cwd=str(image.code_dir),
+                pass_fds=(write_end,),
+                start_new_session=True,
+            )
         finally:
-            for name, module in list(sys.modules.items()):
-                if self._owns(module) or name in self._modules:
-                    self._modules[name] = module
-                    del sys.modules[name]
-            sys.modules.update(stashed)
-            sys.path[:] = saved_path
+            os.close(write_end)
+        self._responses = read_end
+        self._buffer = b""
+        ready = self._read(time.monotonic() + _INIT_LIMIT_SECONDS)
+        if not ready.get("ready"):
+            raise _Dead("the runtime did not start")
+        return time.monotonic() - started
 
-    # -- lifecycle -------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the process (if running) and release its pipes."""
+        process, self._process = self._process, None
+        if process is not None:
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    process.kill()
+            process.wait()
+            if process.stdin:
+                process.stdin.close()
+        if self._responses is not None:
+            os.close(self._responses)
+            self._responses = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
-    def describe(self) -> str:
-        """``"<construct path> <role> handler '<handler>'"``, for messages."""
-        return f"{self.owner} {self.plan.role} handler {self.plan.handler!r}"
+    def _read(self, deadline: float) -> Dict[str, Any]:
+        assert self._responses is not None
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([self._responses], [], [], remaining)
+            if not readable:
+                raise TimeoutError
+            chunk = os.read(self._responses, 1 << 20)
+            if not chunk:
+                raise _Dead("the process exited")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
 
-    def cold_start(self) -> None:
-        """Import the handler (with the function's environment set).
-
-        Raises
-        ------
-        HandlerError
-            When the handler string is malformed, its module cannot be
-            imported, or the name is not a callable in it.
-        """
-        plan = self.plan
-        if not plan.handler:
-            raise HandlerError(
-                f"{self.owner}: the {plan.role} is an existing function whose code is not in this app, "
-                "so it cannot run locally (leave the construct out with --construct)"
-            )
-        if not plan.bundled and not plan.code_dir:
-            raise HandlerError(
-                f"{self.describe()}: its code is neither a local asset folder nor inline code, "
-                "so it cannot run locally (leave the construct out with --construct)"
-            )
-        try:
-            module_name, function_name = split_handler(plan.handler)
-        except ValueError as exc:
-            raise HandlerError(f"{self.owner}: {exc}") from None
-        where = "the installed package" if plan.bundled else plan.code_dir
-        output = io.StringIO()
-        with patched_environ(self._environment()), self._active(), contextlib.redirect_stdout(output):
-            try:
-                module = importlib.import_module(module_name)
-            except BaseException as exc:  # noqa: BLE001 - any import-time failure
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                hint = ""
-                if isinstance(exc, ImportError) and plan.layer_dirs:
-                    hint = " (layer packages are installed for the Lambda platform; compiled ones may not load here)"
-                raise HandlerError(
-                    f"{self.describe()} cannot be imported from {where}: {one_line(exc)}{hint}"
-                ) from None
-        function = getattr(module, function_name, None)
-        if not callable(function):
-            raise HandlerError(f"{self.describe()}: module {module_name!r} has no function {function_name!r}")
-        self._handler = function
+    # -- invocations -------------------------------------------------------------------
 
     def invoke(self, event: Any, *, request_id: Optional[str] = None) -> Invocation:
-        """Invoke the handler once with ``event`` (cold-starting first when needed).
+        """Invoke the function once (starting the process first when needed).
 
         Parameters
         ----------
         event : Any
-            The event; it is passed through JSON first, as Lambda does.
+            The event (JSON data).
         request_id : str, optional
-            The request id. Default: a new UUID.
+            The request ID. Default: a new UUID.
 
         Returns
         -------
         Invocation
-            What happened. A handler that raises gives ``ok=False``; the
-            exception is not propagated (``KeyboardInterrupt`` and
-            ``SystemExit`` excepted).
+            What happened; a failure never raises.
         """
-        if self._handler is None:
-            self.cold_start()
-        assert self._handler is not None
         request_id = request_id or str(uuid.uuid4())
-        plan = self.plan
-        context = LambdaContext(
-            function_name=plan.name,
-            memory_mb=plan.memory_mb,
-            timeout_seconds=plan.timeout_seconds,
-            request_id=request_id,
-            region=self._region,
-            account=self._account,
-        )
-        payload = json.loads(json.dumps(event))
-        output = io.StringIO()
-        capture = _Capture(output)
-        root = logging.getLogger()
-        saved_level = root.level
-        root.addHandler(capture)
-        root.setLevel(self._log_level)
+        image = self.image
+        offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         started = time.monotonic()
-        result: Any = None
-        error: Optional[str] = None
+        cold = False
         try:
-            with patched_environ(self._environment()), self._active(), contextlib.redirect_stdout(output):
-                try:
-                    result = self._handler(payload, context)
-                except (KeyboardInterrupt, SystemExit):
-                    raise
-                except BaseException as exc:  # noqa: BLE001 - a failed invocation
-                    error = one_line(exc)
-        finally:
-            root.removeHandler(capture)
-            root.setLevel(saved_level)
+            if not self.alive:
+                self.close()
+                cold = True
+                self.start()
+            assert self._process is not None and self._process.stdin is not None
+            deadline = time.monotonic() + image.timeout_seconds
+            request = {
+                "requestId": request_id,
+                "event": event,
+                "deadlineMs": int((time.time() + image.timeout_seconds) * 1000),
+                "invokedFunctionArn": image.arn,
+            }
+            self._process.stdin.write((json.dumps(request) + "\n").encode())
+            self._process.stdin.flush()
+            answer = self._read(deadline)
+        except TimeoutError:
+            self.close()
+            answer = {
+                "ok": False,
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"Task timed out after {image.timeout_seconds:.2f} seconds",
+            }
+        except (_Dead, BrokenPipeError, OSError, ValueError) as exc:
+            code = self._process.poll() if self._process is not None else None
+            self.close()
+            answer = {
+                "ok": False,
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited"
+                + (f" with error: exit status {code}" if code else f" ({exc})"),
+            }
         seconds = time.monotonic() - started
-        if error is None:
-            try:
-                result = json.loads(json.dumps(result))
-            except (TypeError, ValueError) as exc:
-                error = f"Runtime.MarshalError: the response is not JSON ({one_line(exc)})"
-                result = None
-        if error is None and seconds > plan.timeout_seconds:
-            error = f"Task timed out after {plan.timeout_seconds:.2f} seconds"
-            result = None
-        text = output.getvalue()
-        if len(text) > _MAX_OUTPUT_CHARS:
-            text = text[:_MAX_OUTPUT_CHARS] + "\n[output cut]\n"
+        self.invocations += 1
+        if answer.get("initError"):
+            self.close()  # the environment is reset; the next invocation starts a new one
         return Invocation(
             request_id=request_id,
-            ok=error is None,
-            result=result if error is None else None,
-            error=error,
+            ok=bool(answer.get("ok")),
+            result=answer.get("result"),
+            error_type=answer.get("errorType"),
+            error_message=answer.get("errorMessage"),
             seconds=seconds,
-            output=text,
+            output=self._output_since(offset),
+            cold_start=cold,
         )
+
+    def _output_since(self, offset: int) -> str:
+        if self._log is not None:
+            self._log.flush()
+        try:
+            with open(self.log_file, "rb") as log:
+                log.seek(offset)
+                text = log.read(_MAX_OUTPUT_CHARS + 1).decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return text if len(text) <= _MAX_OUTPUT_CHARS else text[:_MAX_OUTPUT_CHARS] + "\n[output cut]\n"
+
+
+class FunctionPool:
+    """The warm containers of one function, at most ``max_containers`` at a time.
+
+    Parameters
+    ----------
+    image : FunctionImage
+        The function.
+    lambda_environment : dict
+        See :class:`Container`.
+    base : pathlib.Path
+        See :class:`Container`.
+    log_dir : pathlib.Path
+        Each container logs to ``<log_dir>/<function>/<n>.log``.
+    max_containers : int, optional
+        Most concurrent invocations. Default: 1.
+    """
+
+    def __init__(
+        self,
+        image: FunctionImage,
+        *,
+        lambda_environment: Dict[str, str],
+        base: Path,
+        log_dir: Path,
+        max_containers: int = 1,
+    ) -> None:
+        self.image = image
+        self._lambda_environment = lambda_environment
+        self._base = base
+        self._log_dir = log_dir / image.name
+        self._idle: List[Container] = []
+        self._all: List[Container] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max(1, max_containers))
+        self.cold_starts = 0
+
+    def invoke(self, event: Any, *, request_id: Optional[str] = None) -> Invocation:
+        """Invoke on an idle warm container, or a new one when all are busy."""
+        with self._slots:
+            with self._lock:
+                if self._idle:
+                    container = self._idle.pop()
+                else:
+                    container = Container(
+                        self.image,
+                        lambda_environment=self._lambda_environment,
+                        base=self._base,
+                        log_file=self._log_dir / f"{len(self._all) + 1}.log",
+                    )
+                    self._all.append(container)
+            try:
+                invocation = container.invoke(event, request_id=request_id)
+            finally:
+                with self._lock:
+                    self._idle.append(container)
+            if invocation.cold_start:
+                with self._lock:
+                    self.cold_starts += 1
+            return invocation
+
+    def close(self) -> None:
+        """Stop every container."""
+        with self._lock:
+            for container in self._all:
+                container.close()
+            self._idle.clear()
