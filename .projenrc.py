@@ -140,6 +140,7 @@ pyproject.add_override(
             "/src/scheduled_tasks_constructs",
             "/README.md",
             "/API.md",
+            "/CONTRACTS.md",
             "/LICENSE",
         ],
     },

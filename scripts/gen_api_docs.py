@@ -11,15 +11,28 @@ Usage::
 The package is read statically with griffe (nothing is imported, so no AWS CDK
 or node process is started) and rendered with griffe2md. Documented:
 
-* the package root: every name in ``scheduled_tasks_constructs.__all__``;
-* the runtime helpers users call from their own Lambda code:
-  ``runtime.fanout``, ``runtime.worker`` and ``runtime.webhook``;
+* the package root: every name in ``scheduled_tasks_constructs.__all__`` (the
+  constructs, ``DependenciesLayer``, ``RuntimeLayer``, ``AlarmWebhook`` and
+  ``ScheduledTasksValidationError``);
+* the runtime helpers users import in their own Lambda code: ``runtime`` (the
+  names of the environment variables the constructs set), ``runtime.events``,
+  ``runtime.fanout``, ``runtime.worker``, ``runtime.idempotency`` and
+  ``runtime.webhook``;
+* the cost model, ``cost``, and the schedule arithmetic, ``schedule_expressions``;
 * the local runner's contract with a synthesized app: ``local.assembly`` (the
   construct metadata and how it is read) and ``local.resources`` (what is made
   locally, and the external-resources file).
 
+The bundled handlers (``runtime.record_run``, ``runtime.producer`` and
+``runtime.alarm_notifier``) are not documented here: Lambda calls them, users
+do not import them. Their contracts (environment, permissions, event and
+response) are in CONTRACTS.md, generated from synthesized templates by
+``scripts/gen_contracts.py``.
+
 Names starting with an underscore are hidden; ``__init__`` parameters are shown
-on the class. The output depends only on the source and on the pinned griffe /
+on the class. An attribute documented by ``#:`` comment lines right above its
+assignment (the Sphinx convention the constructs use for the resources they
+create) gets those lines as its docstring. The output depends only on the source and on the pinned griffe /
 griffe2md versions (the ``dev`` extra), so it is byte-for-byte reproducible.
 """
 
@@ -31,7 +44,7 @@ import re
 import sys
 from pathlib import Path
 
-from griffe import GriffeLoader, Parser
+from griffe import Docstring, Extension, GriffeLoader, Parser, load_extensions
 from griffe2md import render_object_docs
 from griffe2md._internal import rendering
 
@@ -41,7 +54,19 @@ OUTPUT = ROOT / "API.md"
 PACKAGE = "scheduled_tasks_constructs"
 
 #: Modules documented, in this order (paths relative to the package).
-MODULES = ("", "runtime.fanout", "runtime.worker", "runtime.webhook", "local.assembly", "local.resources")
+MODULES = (
+    "",
+    "runtime",
+    "runtime.events",
+    "runtime.fanout",
+    "runtime.worker",
+    "runtime.idempotency",
+    "runtime.webhook",
+    "cost",
+    "schedule_expressions",
+    "local.assembly",
+    "local.resources",
+)
 
 #: Modules of which only some members are documented (the rest is the runner's own machinery).
 MEMBERS = {"local.resources": ["ExternalResourceError", "load_external_resources", "name_from_arn"]}
@@ -53,11 +78,15 @@ HEADER = f"""\
 
 <!-- Generated from the docstrings by `{REGENERATE}`; do not edit by hand. -->
 
-Construct classes and helpers exported by `{PACKAGE}`, the runtime helpers
-that your own Lambda functions can use (`{PACKAGE}.runtime.fanout`,
-`{PACKAGE}.runtime.worker`, `{PACKAGE}.runtime.webhook`), and what the local
-runner reads from a synthesized app (`{PACKAGE}.local.assembly`) and makes on
-the local endpoint (`{PACKAGE}.local.resources`).
+Construct classes and helpers exported by `{PACKAGE}`; the runtime helpers
+that your own Lambda functions can use (`{PACKAGE}.runtime`: the environment
+variable names, `.events`, `.fanout`, `.worker`, `.idempotency`, `.webhook`);
+the cost model (`{PACKAGE}.cost`); the schedule arithmetic
+(`{PACKAGE}.schedule_expressions`); and what the local runner reads from a
+synthesized app (`{PACKAGE}.local.assembly`) and makes on the local endpoint
+(`{PACKAGE}.local.resources`). What each created function receives (its
+environment, permissions, event and limits) and what each construct creates,
+alarms on and acknowledges to cdk-nag is in [CONTRACTS.md](CONTRACTS.md).
 """
 
 LINE_LENGTH = 88
@@ -221,10 +250,34 @@ def _postprocess(markdown: str) -> str:
     return "\n".join(out)
 
 
-def render() -> str:
-    """Return the Markdown text of API.md."""
-    _use_own_formatter()
+class CommentDocstrings(Extension):
+    """Give an attribute without a docstring the ``#:`` comment lines right above it."""
+
+    def on_attribute_instance(self, *, attr, agent, **kwargs) -> None:  # noqa: D102 (griffe hook)
+        code = getattr(agent, "code", None)
+        if attr.docstring is not None or not attr.lineno or code is None:
+            return
+        lines = code.splitlines()
+        comment: list[str] = []
+        index = attr.lineno - 2  # the line above the assignment (lineno is 1-based)
+        while index >= 0 and lines[index].strip().startswith("#:"):
+            comment.insert(0, lines[index].strip()[2:].strip())
+            index -= 1
+        if comment:
+            attr.docstring = Docstring(
+                "\n".join(comment),
+                lineno=index + 2,
+                endlineno=attr.lineno - 1,
+                parent=attr,
+                parser=Parser.numpy,
+                parser_options=CONFIG["docstring_options"],
+            )
+
+
+def load_package():
+    """Load the package statically (nothing is imported) with its aliases resolved."""
     loader = GriffeLoader(
+        extensions=load_extensions(CommentDocstrings()),
         search_paths=[str(SRC)],
         docstring_parser=Parser.numpy,
         docstring_options=CONFIG["docstring_options"],
@@ -232,6 +285,13 @@ def render() -> str:
     )
     package = loader.load(PACKAGE)
     loader.resolve_aliases(external=False, implicit=False)
+    return package
+
+
+def render() -> str:
+    """Return the Markdown text of API.md."""
+    _use_own_formatter()
+    package = load_package()
     _hide_instance_attribute_values(package)
 
     sections = [HEADER.strip()]

@@ -61,18 +61,48 @@ if [ ! -x "${_stc_venv}/bin/python" ] || ! _stc_python_ok "${_stc_venv}/bin/pyth
 fi
 
 # --------------------------------------------------------- dependencies
+# Reads pip's output on stdin; writes progress lines on stdout.
+_stc_pip_progress() {
+  local tty=0
+  [ -t 2 ] && tty=1
+  awk -v tty="${tty}" '
+    function flush_line() { if (tty && open) { printf "\n"; open = 0 } }
+    function packages(n) { return n == 1 ? "1 package" : n " packages" }
+    /^(Collecting|Processing) / {
+      collected++
+      name = $2
+      if ($1 == "Processing") { sub(/.*\//, "", name); sub(/-[0-9].*/, "", name) }
+      if (tty) { printf "\rsetup:   collecting packages: %d (%s)\033[K", collected, name; open = 1 }
+      else if (collected % 20 == 1) { print "setup:   collecting packages: " collected " (" name ")" }
+      fflush(); next
+    }
+    /^Installing collected packages:/ {
+      flush_line()
+      print "setup:   installing " packages(split(substr($0, 31), names, ",")) " (collected " collected + 0 ")"
+      fflush(); next
+    }
+    /^Successfully installed / { flush_line(); print "setup:   installed " packages(NF - 2); fflush(); next }
+    /Location .* is ignored/ { next }
+    /^ *(Requirement already satisfied|Downloading|Using cached|Obtaining|Preparing|Getting requirements|Installing (build|backend) dependencies|Checking if build backend|Building wheels? |Building editable|Created wheel|Stored in directory|Attempting uninstall|Found existing installation|Uninstalling|Successfully uninstalled|Successfully built|Looking in indexes|Looking in links)/ { next }
+    /^ *$/ { next }
+    { flush_line(); print; fflush() }
+    END { flush_line() }
+  '
+}
+
 _stc_stamp="${_stc_venv}/.scheduled-tasks-constructs-install"
 _stc_want="$(cd "${STC_ROOT}" && "${_stc_venv}/bin/python" -c \
   'import hashlib, sys; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest(), sys.version.split()[0])')"
 if [ ! -f "${_stc_stamp}" ] || [ "$(cat "${_stc_stamp}")" != "${_stc_want}" ]; then
-  echo "setup: installing the project and its dev dependencies into .venv (pyproject.toml changed or first run)" >&2
-  # pip's progress and the index "Location ... is ignored" warnings are noise here;
-  # real errors still go to stderr and fail the script.
+  echo "setup: installing the project and its dev dependencies into .venv (pyproject.toml changed or first run; about a minute)" >&2
+  # pip's own lines become a few of ours: a count of the packages collected (one
+  # line that updates itself on a terminal, a line every 20 packages otherwise),
+  # then the install and its result. What pip says besides its routine lines
+  # (errors, warnings) is passed through, and a failure still ends the script.
   (
     cd "${STC_ROOT}"
-    export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off
-    "${_stc_venv}/bin/python" -m pip install --quiet -e ".[dev]" 2>&1 \
-      | sed -e '/Location .* is ignored/d' >&2
+    export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off PYTHONUNBUFFERED=1
+    "${_stc_venv}/bin/python" -m pip install -e ".[dev]" 2>&1 | _stc_pip_progress >&2
   ) || _stc_die "pip install -e \".[dev]\" failed (see the messages above)"
   echo "${_stc_want}" >"${_stc_stamp}"
 fi

@@ -57,3 +57,102 @@ def test_api_md_documents_the_public_api_only(regenerated: str) -> None:
     assert sorted(resources) == [
         f"{contract[1]}.{name}" for name in ("ExternalResourceError", "load_external_resources", "name_from_arn")
     ]
+
+
+# --- every documented public name has a docstring -------------------------------------
+
+
+def _load_generator():
+    """``scripts/gen_api_docs.py`` as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_gen_api_docs", ROOT / "scripts" / "gen_api_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return _load_generator()
+
+
+@pytest.fixture(scope="module")
+def package(generator):
+    """The package as griffe reads it for API.md: statically, nothing imported (no aws_cdk)."""
+    return generator.load_package()
+
+
+def _documented_in_class(cls, name: str) -> bool:
+    """Whether the class docstring describes ``name`` (a dataclass field, an ``__init__`` attribute)."""
+    if cls.docstring is None:
+        return False
+    for section in cls.docstring.parsed:
+        if section.kind.value in ("parameters", "attributes", "other parameters"):
+            if any(item.name == name for item in section.value):
+                return True
+    return False
+
+
+def _public_members(obj, selection=None):
+    """(name, member) of what API.md renders of ``obj``: public, own (not inherited), no submodules."""
+    exports = None
+    if obj.is_module:
+        exports = obj.exports if obj.exports is not None else None
+    for name, member in sorted(obj.members.items()):
+        if selection is not None and name not in selection:
+            continue
+        if name.startswith("_"):
+            continue
+        if obj.is_module:
+            if exports is not None and name not in exports:
+                continue
+            if exports is None and member.is_alias:
+                continue  # an import, not a definition of this module
+            if member.is_module:
+                continue  # documented on its own, or not at all
+        elif member.is_alias:
+            continue  # inherited or imported
+        yield name, member
+
+
+def _undocumented(generator, package) -> list[str]:
+    missing: list[str] = []
+
+    def visit(obj, path: str, selection=None) -> None:
+        for name, member in _public_members(obj, selection):
+            target = member.final_target if member.is_alias else member
+            qualified = f"{path}.{name}"
+            if target.docstring is None or not target.docstring.value.strip():
+                if not (obj.is_class and target.is_attribute and _documented_in_class(obj, name)):
+                    kind = "property" if "property" in target.labels else target.kind.value
+                    missing.append(f"{qualified} ({kind}, {target.relative_filepath}:{target.lineno})")
+            if target.is_class:
+                visit(target, qualified)
+
+    for relative in generator.MODULES:
+        module = package[relative] if relative else package
+        path = f"{generator.PACKAGE}.{relative}" if relative else generator.PACKAGE
+        if module.docstring is None or not module.docstring.value.strip():
+            missing.append(f"{path} (module)")
+        visit(module, path, generator.MEMBERS.get(relative))
+    return missing
+
+
+def test_every_documented_public_name_has_a_docstring(generator, package) -> None:
+    missing = _undocumented(generator, package)
+    assert not missing, "public names without a docstring (give each one, or a #: comment above an attribute):\n  " + (
+        "\n  ".join(missing)
+    )
+
+
+def test_api_md_documents_every_exported_name(generator, package, regenerated: str) -> None:
+    """Every name in each documented module's ``__all__`` has a heading (a lazy import must not hide one)."""
+    headings = set(re.findall(r"^#{2,6} `([\w.]+)`$", regenerated, flags=re.MULTILINE))
+    absent = []
+    for relative in generator.MODULES:
+        module = package[relative] if relative else package
+        path = f"{generator.PACKAGE}.{relative}" if relative else generator.PACKAGE
+        names = generator.MEMBERS.get(relative) or module.exports or []
+        absent += [f"{path}.{name}" for name in names if f"{path}.{name}" not in headings]
+    assert not absent, f"exported but not in API.md: {absent}"

@@ -466,5 +466,33 @@ def test_run_without_the_local_extra_says_how_to_get_it(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "moto.server", None)
     # WHEN the command needs its embedded server
     code, _, err = run_cli(["run", str(TABLE_EXAMPLE), "--runs", "1", "--outdir", str(fanout_outdir / "no-moto")])
-    # THEN it names the extra, in one line
+    # THEN it names the extra, in one line, before it spends time synthesizing
     assert_one_line_error(code, err, "pip install 'scheduled-tasks-constructs[local]'", "--endpoint")
+    assert "synthesizing" not in err
+    assert not (fanout_outdir / "no-moto").exists()
+
+
+def test_synthesis_silences_the_jsii_end_of_life_banner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduled_tasks_constructs.local import cdk_app
+
+    # GIVEN an app that records the variable jsii reads, which is not set here
+    variable = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+    monkeypatch.delenv(variable, raising=False)
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import os, pathlib\n"
+        "out = pathlib.Path(os.environ['CDK_OUTDIR'])\n"
+        f"(out / 'seen.txt').write_text(os.environ.get({variable!r}, ''))\n"
+        "(out / 'manifest.json').write_text('{}')\n"
+    )
+    node = subprocess.run(
+        ["node", "-p", "process.versions.node.split('.')[0]"], capture_output=True, text=True, check=True
+    )
+    # WHEN the app is synthesized, then again with the variable set
+    cdk_app._synthesize(app, tmp_path, {})
+    unset = (tmp_path / "seen.txt").read_text()
+    monkeypatch.setenv(variable, "18")
+    cdk_app._synthesize(app, tmp_path, {})
+    # THEN the app's process silences the running node's major version, unless told otherwise
+    assert unset == node.stdout.strip()
+    assert (tmp_path / "seen.txt").read_text() == "18"

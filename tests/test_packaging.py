@@ -110,7 +110,7 @@ def _check_wheel_contents(wheel: Path) -> None:
 def _check_sdist_contents(sdist: Path) -> None:
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    for required in ("README.md", "API.md", "LICENSE", "pyproject.toml", f"src/{PACKAGE}/py.typed"):
+    for required in ("README.md", "API.md", "CONTRACTS.md", "LICENSE", "pyproject.toml", f"src/{PACKAGE}/py.typed"):
         assert required in names, f"{required} missing from the sdist"
     missing = [f for f in RUNTIME_FILES if f"src/{PACKAGE}/runtime/{f}" not in names]
     assert not missing, f"runtime files missing from the sdist: {missing}"

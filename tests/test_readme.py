@@ -1,13 +1,39 @@
-"""The README's code comes from the examples, and its first lines are the two commands."""
+"""The README's code comes from the examples, and its first lines are the two commands.
+
+An excerpt is a marker-delimited region of an example file::
+
+    # [readme:<name>]
+    ...
+    # [/readme:<name>]
+
+and the README shows it, dedented, right after ``<!-- example: <path>#<name> -->``.
+"""
 
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
-_EXAMPLE_BLOCK = re.compile(r"<!-- example: (?P<path>[^ ]+) -->\n```python\n(?P<code>.*?)```", re.S)
+_EXAMPLE_BLOCK = re.compile(
+    r"<!-- example: (?P<path>[^ #]+)#(?P<name>[\w-]+) -->\n```python\n(?P<code>.*?)```", re.S
+)
+_ANY_EXAMPLE_MARKER = re.compile(r"<!-- example: [^\n]*-->")
+
+
+def region(path: Path, name: str) -> str:
+    """The lines between ``# [readme:<name>]`` and ``# [/readme:<name>]`` in ``path``, dedented."""
+    source = path.read_text()
+    start = re.compile(rf"^[ \t]*# \[readme:{re.escape(name)}\][ \t]*\n", re.M)
+    end = re.compile(rf"^[ \t]*# \[/readme:{re.escape(name)}\][ \t]*\n?", re.M)
+    starts, ends = list(start.finditer(source)), list(end.finditer(source))
+    assert len(starts) == 1 and len(ends) == 1, f"{path}: need exactly one [readme:{name}] ... [/readme:{name}]"
+    assert starts[0].end() <= ends[0].start(), f"{path}: [/readme:{name}] comes before [readme:{name}]"
+    return textwrap.dedent(source[starts[0].end() : ends[0].start()])
 
 
 def test_readme_starts_with_the_two_commands():
@@ -21,12 +47,30 @@ def test_readme_starts_with_the_two_commands():
     assert "bash scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_example_snippets_are_taken_from_the_examples():
-    blocks = list(_EXAMPLE_BLOCK.finditer(README))
-    assert len(blocks) >= 3
-    for block in blocks:
-        source = (ROOT / block["path"]).read_text()
-        assert block["code"] in source, f"README snippet no longer matches {block['path']}"
+def test_every_example_marker_names_a_region():
+    markers = _ANY_EXAMPLE_MARKER.findall(README)
+    blocks = _EXAMPLE_BLOCK.findall(README)
+    assert len(markers) == len(blocks) >= 3, (
+        "every '<!-- example: ... -->' must be '<!-- example: <path>#<name> -->' followed by a python block"
+    )
+
+
+@pytest.mark.parametrize(
+    "path, name, code",
+    [(m["path"], m["name"], m["code"]) for m in _EXAMPLE_BLOCK.finditer(README)],
+    ids=[f"{m['path']}#{m['name']}" for m in _EXAMPLE_BLOCK.finditer(README)],
+)
+def test_example_excerpt_is_its_region_whole(path, name, code):
+    assert code == region(ROOT / path, name), (
+        f"README excerpt {path}#{name} differs from the region in the example; copy it again"
+    )
+
+
+def test_the_worker_excerpt_shows_the_whole_handler_module():
+    """The README's worker is the whole function and the handler Lambda calls, not its first lines."""
+    (code,) = [m["code"] for m in _EXAMPLE_BLOCK.finditer(README) if m["path"].endswith("tasks/handler.py")]
+    assert "def run(task: Task) -> str:" in code
+    assert code.rstrip().endswith("handler = task_handler(run, post_results=True)")
 
 
 def test_no_placeholders_left():

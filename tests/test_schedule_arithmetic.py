@@ -22,17 +22,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 try:
-    from scheduled_tasks_constructs.local import schedule
+    from scheduled_tasks_constructs import schedule_expressions
 except ImportError:  # the package is not installed: use the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from scheduled_tasks_constructs.local import schedule
+    from scheduled_tasks_constructs import schedule_expressions
 
-from scheduled_tasks_constructs.local.schedule import (
+from scheduled_tasks_constructs.schedule_expressions import (
     DayOfMonthRule,
     DayOfWeekRule,
     ScheduleExpressionError,
-    fires_between,
-    min_interval,
     next_fire_times,
     parse_expression,
     validate_expression,
@@ -51,6 +49,74 @@ def utc(text: str) -> datetime:
 
 def iso(moments: list[datetime]) -> list[str]:
     return [moment.isoformat() for moment in moments]
+
+
+# --------------------------------------------------------------------------- counting helpers
+# Built on next_fire_times only, so that the hand-counted figures below check it.
+
+_CHUNK = 10_000
+_ONE_MINUTE = timedelta(minutes=1)
+
+
+def fires_between(
+    expression: str,
+    *,
+    begin: datetime,
+    end: datetime,
+    time_zone: str = "UTC",
+    start: datetime | None = None,
+    created_at: datetime | None = None,
+) -> int:
+    """Count the fire times ``t`` with ``begin <= t < end``.
+
+    A rate expression without ``start`` or ``created_at`` is anchored at
+    ``begin`` (so it fires at ``begin``).
+    """
+    if start is None and created_at is None:
+        created_at = begin
+    total = 0
+    after = begin - timedelta(microseconds=1)
+    while True:
+        fires = next_fire_times(expression, after=after, count=_CHUNK, time_zone=time_zone,
+                                start=start, end=end, created_at=created_at)
+        total += sum(1 for fire in fires if begin <= fire < end)
+        if len(fires) < _CHUNK:
+            return total
+        after = fires[-1]
+
+
+def min_interval(expression: str, *, time_zone: str = "UTC", after: datetime) -> timedelta | None:
+    """The smallest gap, in real (UTC) time, between consecutive fire times.
+
+    A rate expression's interval; None for an at expression. For a cron
+    expression, measured over the four years (one leap-year cycle) from the
+    day of the first fire time after ``after`` to the same day 1461 days
+    later, both included; None with fewer than two fire times in them.
+    """
+    parsed = parse_expression(expression)
+    if parsed.kind == "at":
+        return None
+    if parsed.kind == "rate":
+        return parsed.interval
+    first = next_fire_times(expression, after=after, count=1, time_zone=time_zone)
+    if not first:
+        return None
+    last_day = first[0].date() + timedelta(days=1461 + 1)
+    end = datetime(last_day.year, last_day.month, last_day.day, tzinfo=ZoneInfo(time_zone))
+    previous = first[0].astimezone(UTC)
+    best: timedelta | None = None
+    while True:
+        fires = next_fire_times(expression, after=previous, count=_CHUNK, time_zone=time_zone, end=end)
+        for fire in fires:
+            fire = fire.astimezone(UTC)  # aware datetimes of one zone subtract as wall-clock times
+            gap = fire - previous
+            previous = fire
+            if best is None or gap < best:
+                best = gap
+            if best == _ONE_MINUTE:
+                return best
+        if len(fires) < _CHUNK:
+            return best
 
 
 # --------------------------------------------------------------------------- fire-time table
@@ -404,7 +470,7 @@ def test_next_fire_times_raises_on_an_invalid_expression():
          "2026-11-02T00:00:00-05:00", 1440),
         ("cron(30 2 * * ? *)", "America/New_York", "2026-03-01T00:00:00-05:00",
          "2026-04-01T00:00:00-04:00", 30),
-        # a whole (non-leap) year of minutes, counted day by day
+        # a whole (non-leap) year of minutes, less the hour skipped in spring
         ("cron(* * * * ? *)", "Europe/Berlin", "2026-01-01T00:00:00+01:00",
          "2027-01-01T00:00:00+01:00", 525_600 - 60),
         ("rate(1 hour)", "UTC", "2026-03-01T00:00:00", "2026-03-02T00:00:00", 24),
@@ -769,7 +835,7 @@ def test_sparse_and_impossible_schedules_are_fast(expression):
 
 
 def test_module_imports_only_the_standard_library():
-    tree = ast.parse(Path(schedule.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(schedule_expressions.__file__).read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module for node in ast.walk(tree)

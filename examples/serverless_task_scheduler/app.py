@@ -45,6 +45,7 @@ class ServerlessTaskSchedulerStack(Stack):
             if secret_name
             else None
         )
+        # [readme:construct]
         self.task_dependencies = DependenciesLayer(
             self, "TaskDependencies", requirements_file=str(HERE / "requirements-layer.txt")
         )
@@ -61,6 +62,7 @@ class ServerlessTaskSchedulerStack(Stack):
             worker_layers=[self.task_dependencies.layer],
             webhook_secret=webhook,
         )
+        # [/readme:construct]
         if webhook is not None:
             # Alarms go to the same channel as the results.
             AlarmWebhook(

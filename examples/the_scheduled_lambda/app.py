@@ -21,6 +21,7 @@ class TheScheduledLambdaStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
+        # [readme:construct]
         self.scheduled = ScheduledLambdaToTable(
             self,
             "ScheduledLambda",
@@ -29,6 +30,7 @@ class TheScheduledLambdaStack(Stack):
             table_props=dynamodb.TableProps(removal_policy=RemovalPolicy.DESTROY),
             item_ttl=Duration.days(7),
         )
+        # [/readme:construct]
 
 
 def build_app(outdir: "str | None" = None) -> App:

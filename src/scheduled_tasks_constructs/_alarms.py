@@ -34,7 +34,7 @@ def missed_run_window(
     schedule runs once (``at``), has no run in the sample, or its longest gap
     needs a period over 7 days (CloudWatch's longest evaluation range).
     """
-    from .local.schedule import next_fire_times
+    from .schedule_expressions import next_fire_times
 
     if expression.startswith("at("):
         return None

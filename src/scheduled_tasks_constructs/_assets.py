@@ -3,7 +3,7 @@
 The bundled handlers live in :mod:`scheduled_tasks_constructs.runtime`. In
 Lambda they are imported as ``scheduled_tasks_constructs.runtime.<module>``, so
 the asset is a staging folder holding that package path with an empty package
-``__init__.py`` (the real one imports aws_cdk, which Lambda does not have).
+``__init__.py`` (the real one names the constructs, which need aws_cdk).
 Staging happens at synth time, never at import time, and only copies files;
 the folder's name is the content hash, so the asset hash is stable.
 """

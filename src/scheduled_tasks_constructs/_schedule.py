@@ -79,7 +79,7 @@ def _aware(value: _dt.datetime) -> _dt.datetime:
 
 
 def _validate_expression(problems: Problems, schedule: scheduler.ScheduleExpression) -> None:
-    from .local.schedule import validate_expression, validate_time_zone
+    from .schedule_expressions import validate_expression, validate_time_zone
 
     expression = schedule.expression_string
     if not is_token(expression):

@@ -7,6 +7,7 @@ intended change, read the diff, then update with ``--snapshot-update``.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -58,7 +59,9 @@ def snapshot_json(snapshot):
 )
 def test_example_template_snapshot(example, stack_name, tmp_path, snapshot_json):
     module = load_example(example)
-    app = module.App(outdir=str(tmp_path), context=NO_BUNDLING)
+    # The context the CDK CLI (and `scheduled-tasks run`) synthesizes with: cdk.json's feature flags.
+    context = json.loads((EXAMPLES / example / "cdk.json").read_text()).get("context", {})
+    app = module.App(outdir=str(tmp_path), context={**context, **NO_BUNDLING})
     stack_class = next(
         value for value in vars(module).values() if isinstance(value, type) and value.__name__ == stack_name
     )

@@ -296,3 +296,39 @@ def test_a_progress_line_per_run_on_a_terminal_only(assembly_dir: Path, moto_ser
     final = with_bar.rsplit("\r", 1)[-1]
     assert final.startswith("Fidelity/OwnWorker: run 1/1 at ") and ": 25/25 tasks, " in final and "/s, ETA 0 s" in final
     assert "\r" not in without and "tasks, " not in without
+
+
+def test_a_run_cut_off_by_the_time_limit_says_so_and_reports_what_happened(run) -> None:
+    code, report, err = run("SlowWorker", "--timeout", "2")
+
+    assert code == 1
+    (note,) = report["notes"]
+    assert note.startswith("stopped at the time limit of 2 s (--timeout)") and "what had happened by then" in note
+    (construct,) = report["constructs"]
+    assert construct["runs"] == 1 and construct["runs_planned"] == 2  # the second run never fired
+    assert construct["tasks_sent"] == 1 and construct["tasks_succeeded"] == 0
+
+
+def test_real_time_waits_for_each_fire_time(assembly_dir: Path, moto_server: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from scheduled_tasks_constructs.local.runner import RunOptions, run_app
+
+    clock = {"now": datetime(2026, 11, 22, 10, 0, 30, tzinfo=timezone.utc)}
+    slept: List[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock["now"] += timedelta(seconds=seconds)
+
+    assembly = CloudAssembly(assembly_dir)
+    (entry,) = [c for c in assembly.scheduled_constructs() if c.path == "Fidelity/UserCode"]
+    options = RunOptions(runs=2, real_time=True, now=lambda: clock["now"], sleep=sleep, timeout_seconds=10_000)
+
+    report = run_app(assembly, [entry], endpoint=moto_server, options=options)
+
+    (construct,) = report.constructs
+    assert report.ok and construct.runs_succeeded == 2 and construct.table_items == 2
+    # rate(1 hour) from 10:00:30: the runs wait for 11:00:30 and 12:00:30, a second at a time.
+    assert construct.fire_times == ["2026-11-22T11:00:30Z", "2026-11-22T12:00:30Z"]
+    assert round(sum(slept)) == 7200 and max(slept) <= 1.0

@@ -148,7 +148,7 @@ def test_fifo_records_after_a_failure_are_not_run() -> None:
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-3"}]}
 
 
-def test_failures_are_logged_without_payload_or_exception_text(
+def test_failures_are_logged_with_the_error_message_but_not_the_payload(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     secret = "card-4111-1111"
@@ -156,19 +156,27 @@ def test_failures_are_logged_without_payload_or_exception_text(
         "Records": [
             record("m-1", body("exec-1/pay", {"card": secret})),
             record("m-2", '{"card": "' + secret + '"'),
+            record("m-3", body("exec-1/long", {"card": secret})),
+            record("m-4", body("exec-1/bare", {"card": secret})),
         ]
     }
 
     def fn(task: Task) -> None:
-        raise ValueError(f"cannot charge {task.payload['card']}")
+        if task.task_id == "exec-1/pay":
+            raise ValueError("card declined\n  (code 51)")
+        if task.task_id == "exec-1/long":
+            raise ValueError("x" * 500)
+        raise KeyError
 
     with caplog.at_level("DEBUG"):
         process_batch(event, fn)
 
     logged = [entry.getMessage() for entry in caplog.records]
     assert logged == [
-        "task exec-1/pay (message m-1, receive 1) failed: ValueError",
+        "task exec-1/pay (message m-1, receive 1) failed: ValueError: card declined (code 51)",
         "message m-2 is not a task message: the body is not JSON",
+        "task exec-1/long (message m-3, receive 1) failed: ValueError: " + "x" * 197 + "...",
+        "task exec-1/bare (message m-4, receive 1) failed: KeyError",
     ]
     assert all(secret not in line for line in logged)
 

@@ -5,6 +5,7 @@ Each SQS message is one task; :func:`run` does it and returns a line of text.
 each result to Slack or Discord when the stack has a webhook secret.
 """
 
+# [readme:worker]
 from tabulate import tabulate
 
 from scheduled_tasks_constructs.runtime.worker import Task, task_handler
@@ -25,3 +26,4 @@ def run(task: Task) -> str:
 
 
 handler = task_handler(run, post_results=True)
+# [/readme:worker]

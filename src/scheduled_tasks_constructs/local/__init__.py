@@ -1,21 +1,30 @@
 """Local tooling: run a CDK app's schedules on this machine before deploying.
 
-Nothing here does I/O at import time; ``schedule`` imports only the standard
-library.
+Nothing here does I/O at import time, and nothing here imports ``aws_cdk``:
+apps are synthesized in a process of their own and read back as a cloud
+assembly. The schedule arithmetic is the core module
+:mod:`scheduled_tasks_constructs.schedule_expressions`, which the constructs
+use too; the constructs import nothing from this package.
 
 Modules
 -------
-schedule
-    Parses and validates EventBridge Scheduler expressions (``rate(...)``,
-    ``cron(...)``, ``at(...)``) and computes their fire times in a time zone.
 cli
     The ``scheduled-tasks`` command: ``run``, ``next`` and ``main``.
+cdk_app
+    Finds a CDK app, synthesizes it as the CDK CLI does and loads its assembly.
+assembly
+    Reads a cloud assembly: templates, assets and the constructs' metadata.
+resources
+    Makes a template's tables, queues, secrets ... on the local endpoint.
 runner
     Runs every scheduled construct of an app against a local AWS endpoint.
-cdk_app
-    Finds and synthesizes a CDK app in-process and reads its constructs.
 lambda_local
-    A Lambda-like context and one isolated "container" per function.
+    Runs a synthesized function the way Lambda runs it, one process per
+    warm execution environment.
+event_filter
+    An event source mapping's ``FilterCriteria`` for SQS records.
 endpoint
     The embedded moto server, endpoint checks and a local webhook sink.
+moto_speedups
+    Keeps moto's SQS fast as a queue fills.
 """

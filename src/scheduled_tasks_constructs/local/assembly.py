@@ -94,8 +94,11 @@ class ResourceRef:
     """
 
     stack: Optional[str] = None
+    """Artifact ID of the stack that defines the resource (None for an imported one)."""
     logical_id: Optional[str] = None
+    """The resource's logical ID in that stack (None for an imported one)."""
     arn: Any = None
+    """ARN of an imported resource, possibly an unresolved intrinsic (None for one of the app)."""
 
     @property
     def external(self) -> bool:

@@ -12,10 +12,12 @@ local runner knows comes from the assembly that synthesis wrote
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -41,6 +43,8 @@ _PYTHON_COMMAND = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$")
 _RUNNER_PREFIXES = (("uv", "run"), ("poetry", "run"), ("pipenv", "run"), ("pdm", "run"), ("hatch", "run"))
 _MAX_MESSAGE = 400
 _SYNTH_TIMEOUT_SECONDS = 900
+#: jsii prints a large end-of-life banner under an old Node.js unless this names its major version.
+_SILENCE_END_OF_LIFE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
 
 
 class AppError(Exception):
@@ -190,10 +194,34 @@ def _cdk_json_context(folder: Path) -> Dict[str, Any]:
     return context
 
 
+@functools.lru_cache(maxsize=4)
+def _node_major(node: str, path: Optional[str]) -> Optional[str]:
+    """The major version of the node jsii starts (``JSII_NODE``, else ``node`` on PATH), or None."""
+    executable = shutil.which(node, path=path)
+    if executable is None:
+        return None
+    try:
+        done = subprocess.run(
+            [executable, "-p", "process.versions.node.split('.')[0]"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    major = done.stdout.strip()
+    return major if done.returncode == 0 and major.isdigit() else None
+
+
 def _synthesize(app_file: Path, outdir: Path, context: Dict[str, Any]) -> None:
     env = dict(os.environ)
     env["CDK_OUTDIR"] = str(outdir)
     env["CDK_CONTEXT_JSON"] = json.dumps(context)
+    if not env.get(_SILENCE_END_OF_LIFE):
+        major = _node_major(env.get("JSII_NODE", "node"), env.get("PATH"))
+        if major is not None:
+            env[_SILENCE_END_OF_LIFE] = major
     try:
         done = subprocess.run(
             [sys.executable, str(app_file)],

@@ -353,6 +353,10 @@ def _check_run_args(args: argparse.Namespace) -> None:
         from .endpoint import check_endpoint
 
         check_endpoint(args.endpoint.rstrip("/"), args.region)
+    else:
+        from .endpoint import check_moto_installed
+
+        check_moto_installed()  # before synthesizing, which can take a while
 
 
 def _load(
@@ -417,7 +421,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_next(args: argparse.Namespace) -> int:
     from .cdk_app import parse_context
     from .runner import read_schedule
-    from .schedule import ScheduleExpressionError, next_fire_times
+    from ..schedule_expressions import ScheduleExpressionError, next_fire_times
 
     context = parse_context(args.context)
     after = args.after or datetime.now(timezone.utc)
@@ -536,13 +540,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
       2026-11-22T10:04:00+00:00  Sun
     0
     """
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --help and usage errors end here, before anything heavier loads
+
     from .assembly import AssemblyError
     from .cdk_app import AppError, one_line
     from .endpoint import EndpointError
     from .runner import RunnerError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     handlers = {"run": _cmd_run, "next": _cmd_next, "main": _cmd_main}
     try:
         return handlers[args.command](args)

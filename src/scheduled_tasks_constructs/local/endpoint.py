@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
-__all__ = ["EmbeddedMotoServer", "EndpointError", "WebhookSink", "check_endpoint", "client", "fake_session"]
+__all__ = [
+    "EmbeddedMotoServer",
+    "EndpointError",
+    "WebhookSink",
+    "check_endpoint",
+    "check_moto_installed",
+    "client",
+    "fake_session",
+]
 
 #: Credentials every local call uses (moto accepts any).
 FAKE_CREDENTIALS = {
@@ -174,6 +182,19 @@ _START_TIMEOUT_SECONDS = 60.0
 _STOP_TIMEOUT_SECONDS = 10.0
 
 
+def check_moto_installed() -> None:
+    """Raise :class:`EndpointError` naming the 'local' extra when moto's server is not installed.
+
+    Cheap (nothing is imported), so a command can check before it synthesizes.
+    """
+    try:
+        found = importlib.util.find_spec("moto.server") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise EndpointError(_MISSING_EXTRA)
+
+
 class EmbeddedMotoServer:
     """moto's server on ``127.0.0.1`` and a free port, for the duration of a block.
 
@@ -182,9 +203,11 @@ class EmbeddedMotoServer:
     share one interpreter lock with the runner's pollers, whose boto3 calls
     take about 2 ms of CPU each while moto takes about 3 ms per call: in a
     process of its own it runs beside them on another core. Measured on two
-    cores (``benchmarks/bench_local_sqs.py``), a cycle of 10,000 messages
-    took 20.3 s instead of 27.8 s with four pollers handing batches to worker
-    processes, and 20.8 s instead of 24.0 s with one client.
+    cores (``benchmarks/bench_local_sqs.py``, median of two runs each), a
+    cycle of 10,000 messages took 18.1 s instead of 22.0 s with four pollers
+    handing their batches to worker processes, and 17.8 s instead of 23.0 s
+    with one client (another run: 20.3 s against 27.8 s, 20.8 s against
+    24.0 s).
 
     Before it starts, the server's process installs
     :mod:`~scheduled_tasks_constructs.local.moto_speedups`. moto's SQS does
@@ -221,12 +244,7 @@ class EmbeddedMotoServer:
         self.speedups = False
 
     def __enter__(self) -> str:
-        try:
-            found = importlib.util.find_spec("moto.server") is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            raise EndpointError(_MISSING_EXTRA)
+        check_moto_installed()
         # moto's models use botocore too: a profile of the host that its
         # configuration does not hold would fail every request.
         self._saved_profiles = {name: os.environ.pop(name) for name in _PROFILE_VARIABLES if name in os.environ}

@@ -114,7 +114,12 @@ def installed() -> bool:
 
 
 def install() -> bool:
-    """Patch moto's SQS model classes in this process (idempotent).
+    """Patch moto's SQS model (and its server's routing) in this process (idempotent).
+
+    Call it before the server handles requests: queues that exist already
+    keep moto's original methods. Checked first: moto's version is within
+    :data:`KNOWN_GOOD_MOTO_VERSIONS`, and the classes, methods and instance
+    attributes the patches rely on are there.
 
     Returns
     -------
@@ -290,8 +295,10 @@ def _same_receipt_handles(models: Any) -> bool:
 
     original = models.generate_receipt_handle
     generator = original.__globals__.get("random")
-    if not isinstance(generator, random.Random) or type(generator)._randbelow is not random.Random._randbelow_with_getrandbits:
+    if not isinstance(generator, random.Random):
         return False
+    if type(generator)._randbelow is not random.Random._randbelow_with_getrandbits:
+        return False  # choice() would not draw getrandbits(5) per letter
     state = generator.getstate()
     try:
         expected = original()

@@ -734,7 +734,7 @@ class _ConstructRun:
             self.app.resources.webhook_secrets[(str(ref.stack), str(ref.logical_id))] = self.app.webhook_url(self.key)
 
     def compute_fire_times(self, after: datetime, count: int) -> None:
-        from .schedule import ScheduleExpressionError, next_fire_times
+        from ..schedule_expressions import ScheduleExpressionError, next_fire_times
 
         if not self.enabled:
             self.report.notes.append("the schedule is disabled: it does not fire")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 WebhookKind = Literal["slack", "discord"]
+"""The webhook services a result can be posted to (the values of ``WEBHOOK_KIND``)."""
 
 DISCORD_MAX_CONTENT = 2000
 """Longest ``content`` Discord accepts, in characters."""

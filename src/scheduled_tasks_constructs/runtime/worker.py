@@ -168,9 +168,12 @@ def process_batch(
 
     Notes
     -----
-    Failures are logged with the message id, the task id, the receive count
-    and the exception's type only; never the payload, the exception message
-    or the environment. For a FIFO queue (an ``eventSourceARN`` ending in
+    A failure is logged with the message id, the task id, the receive count,
+    the exception's type and its message (on one line, cut to 200
+    characters) and your code's traceback; never the payload or the
+    environment. An exception message that quotes payload data shows it in
+    the log, so raise messages that name what failed, not the data. For a
+    FIFO queue (an ``eventSourceARN`` ending in
     ``.fifo``), the records after the first failure are reported as failed
     without being run, which keeps their order.
 
@@ -204,12 +207,28 @@ def process_batch(
                 task.task_id,
                 message_id,
                 task.receive_count,
-                type(exc).__name__,
+                _one_line(exc),
                 exc_info=exc,  # your code's traceback; the payload itself is never logged
             )
             failures.append({"itemIdentifier": message_id})
             failed_fifo = _is_fifo(record)
     return {"batchItemFailures": failures}
+
+
+#: The longest exception message a failure's log line quotes.
+_MAX_ERROR_CHARS = 200
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line, the message cut at ``_MAX_ERROR_CHARS``.
+
+    The traceback logged with it ends with the same message in full: this
+    only puts it where a log search or an alarm's excerpt shows it.
+    """
+    message = " ".join(str(exc).split())
+    if len(message) > _MAX_ERROR_CHARS:
+        message = message[: _MAX_ERROR_CHARS - 3] + "..."
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _is_fifo(record: dict[str, Any]) -> bool:

@@ -9,7 +9,10 @@ EventBridge Scheduler and computes when a schedule fires, without calling AWS:
 * ``at(yyyy-mm-ddThh:mm:ss)``: once, at a wall-clock time in the schedule's
   time zone.
 
-It depends on the standard library only (``zoneinfo`` for time zones). The
+The constructs validate their schedules with it and size their missed-run
+alarm from its fire times; the local runner and the ``scheduled-tasks``
+command fire and list schedules with it. It depends on the standard library
+only (``zoneinfo`` for time zones), so importing it starts no AWS CDK. The
 cron evaluator is our own: the cron libraries we checked do not follow
 EventBridge's rules. ``pyawscron`` 1.0.7 raises on ``0 0 29 2 ? *`` and on
 ``L`` alone in day-of-week, works in UTC only and validates nothing;
@@ -142,8 +145,6 @@ __all__ = [
     "MIN_YEAR",
     "ParsedSchedule",
     "ScheduleExpressionError",
-    "fires_between",
-    "min_interval",
     "next_fire_times",
     "parse_expression",
     "validate_expression",
@@ -157,8 +158,6 @@ MAX_YEAR = 2199
 """Last year a cron expression can name; searches for fire times end with it."""
 
 _UTC = timezone.utc
-_ONE_MINUTE = timedelta(minutes=1)
-_MIN_INTERVAL_WINDOW = timedelta(days=1461)  # four years: one leap-year cycle
 
 _EXPRESSION_SHAPES = (
     "rate(value unit), cron(minutes hours day-of-month month day-of-week year) "
@@ -954,191 +953,3 @@ def next_fire_times(
         if len(result) == count:
             break
     return result
-
-
-def fires_between(
-    expression: str,
-    *,
-    begin: datetime,
-    end: datetime,
-    time_zone: str = "UTC",
-    start: datetime | None = None,
-    created_at: datetime | None = None,
-) -> int:
-    """Count the fire times of a schedule in ``[begin, end)``.
-
-    Useful to tell whether a period (of an alarm, say) should have seen at
-    least one run. Whole days are counted from the cron expression's list of
-    times of day, so long windows of frequent schedules stay fast.
-
-    Parameters
-    ----------
-    expression : str
-        A ``rate(...)``, ``cron(...)`` or ``at(...)`` expression.
-    begin : datetime
-        Timezone-aware start of the window (included).
-    end : datetime
-        Timezone-aware end of the window (excluded).
-    time_zone : str, default "UTC"
-        IANA name of the schedule's time zone.
-    start : datetime or None, default None
-        Timezone-aware start date of the schedule: no fire time before it;
-        the first fire time of a rate expression. Ignored for at expressions.
-    created_at : datetime or None, default None
-        Timezone-aware creation instant; anchors a rate expression without
-        ``start``. Without either, a rate expression is anchored at ``begin``
-        (so it fires at ``begin``).
-
-    Returns
-    -------
-    int
-        The number of fire times ``t`` with ``begin <= t < end``.
-
-    Raises
-    ------
-    ScheduleExpressionError
-        When the expression is not valid.
-    ValueError
-        When the time zone is unknown or a datetime is naive.
-
-    Examples
-    --------
-    >>> from datetime import datetime, timezone
-    >>> begin = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    >>> fires_between("cron(0 9 ? * MON-FRI *)", begin=begin,
-    ...               end=datetime(2026, 4, 1, tzinfo=timezone.utc))
-    22
-    >>> fires_between("rate(1 hour)", begin=begin,
-    ...               end=datetime(2026, 3, 2, tzinfo=timezone.utc))
-    24
-    """
-    parsed = parse_expression(expression)
-    zone = _zone(time_zone)
-    _aware("begin", begin)
-    _aware("end", end)
-    _aware("start", start)
-    _aware("created_at", created_at)
-    if parsed.kind == "at":
-        fire = _at_instant(parsed, zone)
-        return 1 if begin <= fire < end else 0
-    if parsed.kind == "rate":
-        interval = parsed.interval
-        assert interval is not None
-        anchor = _rate_anchor(start, created_at, begin)
-        lowest = max(begin, anchor)
-        if lowest >= end:
-            return 0
-        first_step = -((anchor - lowest) // interval)  # ceil((lowest - anchor) / interval)
-        # the last step with anchor + step * interval < end
-        last_step = -((anchor - end) // interval) - 1
-        return max(0, last_step - first_step + 1)
-    if start is not None and start > begin:
-        begin = start
-    if begin >= end:
-        return 0
-    per_day = len(_minutes_of_day(parsed.minutes, parsed.hours))
-    first_day = begin.astimezone(zone).date()
-    last_day = end.astimezone(zone).date()
-    total = 0
-    for day in _dates(parsed, first_day):
-        if day > last_day:
-            break
-        if first_day < day < last_day and _steady_offset(day, zone) is not None:
-            total += per_day
-            continue
-        total += sum(1 for fire in _day_fires(parsed, day, zone) if begin <= fire < end)
-    return total
-
-
-def min_interval(
-    expression: str, *, time_zone: str = "UTC", after: datetime | None = None
-) -> timedelta | None:
-    """Return the smallest gap between consecutive fire times of a schedule.
-
-    For a rate expression this is its interval. For a cron expression the
-    gaps are measured in real (UTC) time over a representative window: the
-    four years (one leap-year cycle) from the day of the first fire time after
-    ``after`` to the same day 1461 days later, both included, daylight-saving
-    changes of ``time_zone`` included (a fire time after a spring-forward gap can come sooner than
-    the wall clock suggests).
-
-    Parameters
-    ----------
-    expression : str
-        A ``rate(...)``, ``cron(...)`` or ``at(...)`` expression.
-    time_zone : str, default "UTC"
-        IANA name of the schedule's time zone.
-    after : datetime or None, default None
-        Timezone-aware instant where the window search begins; now when None.
-
-    Returns
-    -------
-    timedelta or None
-        The smallest gap; None for an at expression and for a cron expression
-        with fewer than two fire times in the window.
-
-    Raises
-    ------
-    ScheduleExpressionError
-        When the expression is not valid.
-    ValueError
-        When the time zone is unknown or ``after`` is naive.
-
-    Examples
-    --------
-    >>> from datetime import datetime, timezone
-    >>> after = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    >>> min_interval("cron(0 9,17 ? * MON-FRI *)", after=after)
-    datetime.timedelta(seconds=28800)
-    >>> min_interval("rate(7 days)")
-    datetime.timedelta(days=7)
-    >>> min_interval("cron(30 1,3 * * ? *)", time_zone="America/New_York", after=after)
-    datetime.timedelta(seconds=3600)
-    """
-    parsed = parse_expression(expression)
-    zone = _zone(time_zone)
-    _aware("after", after)
-    if parsed.kind == "at":
-        return None
-    if parsed.kind == "rate":
-        return parsed.interval
-    first = next(_cron_fires(parsed, zone, after or datetime.now(_UTC)), None)
-    if first is None:
-        return None
-    minutes = _minutes_of_day(parsed.minutes, parsed.hours)
-    within_day = (
-        timedelta(minutes=min(b - a for a, b in zip(minutes, minutes[1:])))
-        if len(minutes) > 1
-        else None
-    )
-    first_day = first.date()
-    last_day = first_day + _MIN_INTERVAL_WINDOW
-    best: timedelta | None = None
-    previous_last: datetime | None = None
-    for day in _dates(parsed, first_day):
-        if day > last_day:
-            break
-        offset = _steady_offset(day, zone)
-        midnight = datetime(day.year, day.month, day.day)
-        if offset is not None:
-            day_first = midnight + timedelta(minutes=minutes[0]) - offset
-            day_last = midnight + timedelta(minutes=minutes[-1]) - offset
-            gaps = [within_day] if within_day is not None else []
-        else:
-            fires = [
-                fire.astimezone(_UTC).replace(tzinfo=None)
-                for fire in _day_fires(parsed, day, zone)
-            ]
-            if not fires:
-                continue
-            day_first, day_last = fires[0], fires[-1]
-            gaps = [b - a for a, b in zip(fires, fires[1:])]
-        if previous_last is not None:
-            gaps.append(day_first - previous_last)
-        previous_last = day_last
-        for gap in gaps:
-            if best is None or gap < best:
-                best = gap
-        if best == _ONE_MINUTE:
-            break
-    return best
