@@ -427,6 +427,33 @@ CASES = [
         "max_receive_count: only applies to a queue the construct creates, got it with existing_queue",
     ),
     fanout(
+        "fifo-run-dead-letter-queue",
+        lambda s: {"run_dead_letter_queue": sqs.Queue(s, "Dlq", fifo=True), **FANOUT},
+        "run_dead_letter_queue must be a standard queue, got a FIFO queue",
+    ),
+    fanout(
+        "imported-fifo-run-dead-letter-queue",
+        lambda s: {
+            "run_dead_letter_queue": sqs.Queue.from_queue_arn(
+                s, "Dlq", "arn:aws:sqs:us-east-1:123456789012:failed.fifo"
+            ),
+            **FANOUT,
+        },
+        "run_dead_letter_queue must be a standard queue, got a FIFO queue",
+    ),
+    table(
+        "fifo-dead-letter-queue",
+        lambda s: {"dead_letter_queue": sqs.Queue(s, "Dlq", fifo=True)},
+        "dead_letter_queue must be a standard queue, got a FIFO queue",
+    ),
+    table(
+        "imported-fifo-dead-letter-queue",
+        lambda s: {
+            "dead_letter_queue": sqs.Queue.from_queue_arn(s, "Dlq", "arn:aws:sqs:us-east-1:123456789012:failed.fifo")
+        },
+        "dead_letter_queue must be a standard queue, got a FIFO queue",
+    ),
+    fanout(
         "existing-fifo-queue",
         lambda s: {"existing_queue": sqs.Queue(s, "Tasks", fifo=True), **FANOUT},
         "existing_queue must be a standard queue, got a FIFO queue",

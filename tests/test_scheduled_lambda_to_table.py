@@ -8,10 +8,12 @@ import pytest
 from aws_cdk import App, Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
 from scheduled_tasks_constructs import RuntimeLayer, ScheduledLambdaToTable, ScheduledTasksValidationError
@@ -172,19 +174,77 @@ def test_scheduler_role_trust_is_scoped_to_account_and_group(default):
     assert "schedule-group/default" in str(condition["aws:SourceArn"])
 
 
-def test_function_may_write_to_this_table_only(default):
+def test_function_may_put_items_in_this_table_only(default):
+    """The bundled handler calls PutItem only: its role allows nothing else there."""
     construct, template = default
     stack = Stack.of(construct)
     role_id = stack.get_logical_id(construct.function_role.node.default_child)
+    logs_id = stack.get_logical_id(construct.log_group.node.default_child)
     table_id = stack.get_logical_id(construct.table.node.default_child)
-    statements = _policy_of(template, role_id)
-    dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
-    assert len(dynamo) == 1
-    assert dynamo[0]["Resource"] == [{"Fn::GetAtt": [table_id, "Arn"]}]
-    assert not any(a in ("dynamodb:*", "dynamodb:Scan", "dynamodb:GetItem") for a in _actions(dynamo[0]))
-    for statement in statements:
-        assert "*" not in _actions(statement)
-        assert statement["Resource"] != "*"
+    dlq_id = stack.get_logical_id(construct.dead_letter_queue.node.default_child)
+    assert _policy_of(template, role_id) == [
+        {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [logs_id, "Arn"]},
+        },
+        # the on-failure destination of the asynchronous invocation
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": [dlq_id, "Arn"]}},
+        {"Action": "dynamodb:PutItem", "Effect": "Allow", "Resource": [{"Fn::GetAtt": [table_id, "Arn"]}]},
+    ]
+
+
+def test_every_role_of_the_default_construct_is_asserted(default):
+    construct, template = default
+    stack = Stack.of(construct)
+    roles = {stack.get_logical_id(r.node.default_child) for r in (construct.function_role, construct.schedule_role)}
+    assert set(template.find_resources("AWS::IAM::Role")) == roles
+    assert {r["Ref"] for p in template.find_resources("AWS::IAM::Policy").values() for r in p["Properties"]["Roles"]} == roles
+
+
+def test_function_from_your_code_may_write_to_the_table(custom):
+    construct, template = custom
+    stack = Stack.of(construct)
+    role_id = stack.get_logical_id(construct.function_role.node.default_child)
+    table_id = stack.get_logical_id(construct.table.node.default_child)
+    dynamo = [s for s in _policy_of(template, role_id) if any(a.startswith("dynamodb:") for a in _actions(s))]
+    assert dynamo == [
+        {
+            "Action": [
+                "dynamodb:BatchWriteItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:DescribeTable",
+            ],
+            "Effect": "Allow",
+            "Resource": [{"Fn::GetAtt": [table_id, "Arn"]}],
+        }
+    ]
+
+
+def test_customer_managed_keys_are_granted_to_the_bundled_function():
+    """GIVEN a table and a dead-letter queue encrypted with a customer-managed key."""
+    stack = _stack()
+    key = kms.Key(stack, "Key")
+    construct = ScheduledLambdaToTable(
+        stack,
+        "Runs",
+        schedule=scheduler.ScheduleExpression.rate(Duration.hours(1)),
+        table_props=dynamodb.TableProps(
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key
+        ),
+        dead_letter_queue=sqs.Queue(stack, "Dlq", encryption_master_key=key),
+    )
+    template = Template.from_stack(stack)
+    role_id = stack.get_logical_id(construct.function_role.node.default_child)
+    key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}
+    key_statements = [s for s in _policy_of(template, role_id) if s["Resource"] == key_arn]
+    # THEN the key may encrypt what the function sends and writes (CDK's key grants)
+    assert [s["Action"] for s in key_statements] == [
+        ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+        ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+    ]
 
 
 def _actions(statement: dict) -> list:
@@ -564,3 +624,11 @@ def test_every_problem_is_reported_at_once():
 )
 def test_exact_error_messages(props, expected):
     assert _error(**props).splitlines()[1:] == [f"  - {expected}"]
+
+
+def test_an_imported_queue_of_unknown_fifo_ness_is_accepted_as_dead_letter_queue():
+    """An ARN without '.fifo' names a standard queue (CDK infers FIFO from the name)."""
+    stack = _stack()
+    queue = sqs.Queue.from_queue_arn(stack, "Dlq", "arn:aws:sqs:us-east-1:123456789012:failed")
+    construct = ScheduledLambdaToTable(stack, "Runs", schedule=RATE_2_MIN, dead_letter_queue=queue)
+    assert construct.dead_letter_queue is queue

@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_cdk import App, Duration, Stack, TimeZone
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -99,45 +100,108 @@ def test_schedule_targets_the_producer_with_run_dead_letter_queue(default):
     }
 
 
+def _arn(construct, child) -> dict:
+    return {"Fn::GetAtt": [_id(construct, child), "Arn"]}
+
+
+def _log_writing(construct, log_group) -> dict:
+    return {
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Effect": "Allow",
+        "Resource": _arn(construct, log_group),
+    }
+
+
 def test_scheduler_may_invoke_the_producer_only(default):
     construct, template = default
-    statements = _statements(template, _id(construct, construct.schedule_role))
-    invoke = [s for s in statements if "lambda:InvokeFunction" in _actions(s)]
-    producer_arn = {"Fn::GetAtt": [_id(construct, construct.producer), "Arn"]}
-    assert invoke == [
+    producer_arn = _arn(construct, construct.producer)
+    assert _statements(template, _id(construct, construct.schedule_role)) == [
         {
             "Action": "lambda:InvokeFunction",
             "Effect": "Allow",
             "Resource": [{"Fn::Join": ["", [producer_arn, ":$LATEST"]]}, producer_arn],
-        }
+        },
+        # the Scheduler's dead-letter queue
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _arn(construct, construct.run_dead_letter_queue)},
     ]
 
 
 def test_producer_may_send_to_the_queue_only(default):
+    """The bundled producer calls SendMessageBatch only (SendMessage allows it)."""
     construct, template = default
-    statements = _statements(template, _id(construct, construct.producer_role))
-    sqs_statements = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
-    queue_arn = {"Fn::GetAtt": [_id(construct, construct.queue), "Arn"]}
-    run_dlq_arn = {"Fn::GetAtt": [_id(construct, construct.run_dead_letter_queue), "Arn"]}
-    by_resource = {json.dumps(s["Resource"]): _actions(s) for s in sqs_statements}
-    assert by_resource[json.dumps(queue_arn)] == {
-        "sqs:SendMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
-    }
-    # the on-failure destination of the asynchronous invocation
-    assert "sqs:SendMessage" in by_resource[json.dumps(run_dlq_arn)]
-    assert len(by_resource) == 2
+    assert _statements(template, _id(construct, construct.producer_role)) == [
+        _log_writing(construct, construct.producer_log_group),
+        # the on-failure destination of the asynchronous invocation
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _arn(construct, construct.run_dead_letter_queue)},
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _arn(construct, construct.queue)},
+    ]
 
 
 def test_worker_may_consume_the_queue_only(default):
+    """The event source mapping polls, deletes and extends with the worker's role."""
     construct, template = default
-    statements = _statements(template, _id(construct, construct.worker_role))
-    sqs_statements = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
-    assert len(sqs_statements) == 1
-    assert sqs_statements[0]["Resource"] == {"Fn::GetAtt": [_id(construct, construct.queue), "Arn"]}
-    assert "sqs:SendMessage" not in _actions(sqs_statements[0])
-    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions(sqs_statements[0])
+    assert _statements(template, _id(construct, construct.worker_role)) == [
+        _log_writing(construct, construct.worker_log_group),
+        {
+            "Action": [
+                "sqs:ReceiveMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+            ],
+            "Effect": "Allow",
+            "Resource": _arn(construct, construct.queue),
+        },
+    ]
+
+
+def test_every_role_of_the_default_construct_is_asserted(default):
+    construct, template = default
+    roles = {_id(construct, r) for r in (construct.schedule_role, construct.producer_role, construct.worker_role)}
+    assert set(template.find_resources("AWS::IAM::Role")) == roles
+    assert {r["Ref"] for p in template.find_resources("AWS::IAM::Policy").values() for r in p["Properties"]["Roles"]} == roles
+
+
+def test_event_source_mapping_is_the_sqs_event_sources(default):
+    construct, template = default
+    (mapping_id,) = template.find_resources("AWS::Lambda::EventSourceMapping")
+    resolved = Stack.of(construct).resolve(construct.event_source.event_source_mapping_id)
+    assert resolved == {"Ref": mapping_id}
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": _arn(construct, construct.queue),
+            "FunctionName": {"Ref": _id(construct, construct.worker)},
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+
+
+def test_customer_managed_keys_are_granted():
+    """GIVEN a task queue and a run dead-letter queue encrypted with a customer-managed key."""
+    stack = _stack()
+    key = kms.Key(stack, "Key")
+    construct = ScheduledTaskFanout(
+        stack,
+        "Jobs",
+        schedule=HOURLY,
+        tasks=TASKS,
+        queue_props=sqs.QueueProps(encryption_master_key=key),
+        run_dead_letter_queue=sqs.Queue(stack, "RunDlq", encryption_master_key=key),
+        **WORKER,
+    )
+    template = Template.from_stack(stack)
+    key_arn = _arn(construct, key)
+    send_key = ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+
+    def key_actions(role):
+        return [s["Action"] for s in _statements(template, _id(construct, role)) if s["Resource"] == key_arn]
+
+    # THEN CDK's key grants come with each narrowed queue grant (one statement
+    # for both queues: they share the key)
+    assert key_actions(construct.producer_role) == [send_key]
+    assert key_actions(construct.worker_role) == ["kms:Decrypt"]
 
 
 def test_event_source_defaults(default):
@@ -239,8 +303,8 @@ def test_webhook_secret_arn_not_url_and_read_grant(tuned):
         {"Handler": "index.handler", "Environment": {"Variables": {"WEBHOOK_SECRET_ARN": {"Ref": secret_id}}}},
     )
     statements = _statements(template, _id(construct, construct.worker_role))
-    reads = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
-    assert len(reads) == 1 and reads[0]["Resource"] == {"Ref": secret_id}
+    reads = [s for s in statements if any(a.startswith("secretsmanager:") for a in _actions(s))]
+    assert reads == [{"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": {"Ref": secret_id}}]
 
 
 def test_alarms(default):
@@ -470,3 +534,118 @@ def test_schedule_errors_are_named():
         **WORKER,
     )
     assert "schedule time zone: " in zone and "Mars/Olympus" in zone
+
+
+def test_an_imported_queue_of_unknown_fifo_ness_is_accepted_as_run_dead_letter_queue():
+    """An ARN without '.fifo' names a standard queue (CDK infers FIFO from the name)."""
+    stack = _stack()
+    queue = sqs.Queue.from_queue_arn(stack, "Dlq", "arn:aws:sqs:us-east-1:123456789012:failed")
+    construct = ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=TASKS, run_dead_letter_queue=queue, **WORKER)
+    assert construct.run_dead_letter_queue is queue
+
+
+# --- static tasks in the schedule input ----------------------------------------
+
+EVERY_JSON_TYPE = [
+    None,
+    True,
+    False,
+    0,
+    -7,
+    2**60,
+    1.5,
+    -0.25,
+    "plain",
+    "unicode é ☃ 😀 \u2028 \"quoted\" \\ /",
+    "",
+    [],
+    {},
+    [1, None, 3],
+    {"limit": None, "nested": {"list": [[], {}, [None]], "flag": False}},
+    {"name": "with-null", "value": None},
+]
+
+
+def _input_tasks(construct) -> list:
+    template = Template.from_stack(Stack.of(construct))
+    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    return json.loads(schedule["Properties"]["Target"]["Input"])["tasks"]
+
+
+def test_every_json_value_reaches_the_schedule_input_unchanged():
+    """GIVEN tasks of every JSON type, nulls included."""
+    stack = _stack()
+    construct = ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=EVERY_JSON_TYPE, **WORKER)
+    # THEN the input holds exactly the tasks, as a JSON round trip gives them
+    assert _input_tasks(construct) == json.loads(json.dumps(EVERY_JSON_TYPE))
+    assert len(_input_tasks(construct)) == len(EVERY_JSON_TYPE)
+
+
+def test_the_context_placeholders_stay_in_the_input(default):
+    construct, _ = default
+    template = Template.from_stack(Stack.of(construct))
+    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    text = schedule["Properties"]["Target"]["Input"]
+    assert isinstance(text, str)
+    assert '"execution_id":"<aws.scheduler.execution-id>"' in text
+
+
+def _context_chars(tasks: list) -> int:
+    payload = {
+        "execution_id": "<aws.scheduler.execution-id>",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+        "schedule_arn": "<aws.scheduler.schedule-arn>",
+        "attempt_number": "<aws.scheduler.attempt-number>",
+        "tasks": tasks,
+    }
+    return len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+
+
+def test_unicode_tasks_at_the_input_limit_are_accepted():
+    """8192 characters of JSON text, non-ASCII counted as one character each."""
+    fill = 8192 - _context_chars([""])
+    tasks = ["é" * fill]
+    assert _context_chars(tasks) == 8192
+    construct = ScheduledTaskFanout(_stack(), "Jobs", schedule=HOURLY, tasks=tasks, **WORKER)
+    assert len(Template.from_stack(Stack.of(construct)).find_resources("AWS::Scheduler::Schedule")) == 1
+    assert _input_tasks(construct) == tasks
+
+
+def test_unicode_tasks_over_the_input_limit_are_rejected():
+    fill = 8192 - _context_chars([""])
+    with pytest.raises(ScheduledTasksValidationError) as error:
+        ScheduledTaskFanout(_stack(), "Jobs", schedule=HOURLY, tasks=["é" * (fill + 1)], **WORKER)
+    assert str(error.value) == (
+        "ScheduledTaskFanout 'Jobs': invalid props (1):\n"
+        "  - tasks must be small enough for the schedule input "
+        "(at most 8192 characters of JSON), got 8193 characters"
+    )
+
+
+def test_a_character_outside_the_basic_plane_counts_twice():
+    fill = 8192 - _context_chars([""])
+    with pytest.raises(ScheduledTasksValidationError) as error:
+        ScheduledTaskFanout(_stack(), "Jobs", schedule=HOURLY, tasks=["é" * (fill - 1) + "😀"], **WORKER)
+    assert "got 8193 characters" in str(error.value)
+
+
+def test_null_tasks_with_deploy_time_values_are_rejected():
+    stack = _stack()
+    queue = sqs.Queue(stack, "Other")
+    with pytest.raises(ScheduledTasksValidationError) as error:
+        ScheduledTaskFanout(
+            stack, "Jobs", schedule=HOURLY, tasks=[{"queue": queue.queue_url, "limit": None}], **WORKER
+        )
+    assert str(error.value) == (
+        "ScheduledTaskFanout 'Jobs': invalid props (1):\n"
+        "  - tasks must be free of null (None) values when it holds values "
+        "known only at deploy time (CDK drops them while resolving those values), got both"
+    )
+
+
+def test_deploy_time_values_in_tasks_are_resolved():
+    stack = _stack()
+    queue = sqs.Queue(stack, "Other")
+    ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=[{"queue": queue.queue_url}], **WORKER)
+    (schedule,) = Template.from_stack(stack).find_resources("AWS::Scheduler::Schedule").values()
+    assert "Fn::Join" in schedule["Properties"]["Target"]["Input"]

@@ -345,7 +345,7 @@ REQUIRED_WILDCARDS = {
         "function's own log group only",
     ),
     "secret suffix": (
-        frozenset({"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}),
+        frozenset({"secretsmanager:GetSecretValue"}),
         re.compile(r"arn:<token>:secretsmanager:<token>:<token>:secret:task-results-hook-\?{6}"),
         "a secret referenced by name: Secrets Manager ends its ARN in six random characters",
     ),

@@ -10,14 +10,13 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _defaults
+from . import _defaults, _grants
 from ._validation import Described, Problems, is_token
 
 #: The part of every target input that the Scheduler fills in at run time.
@@ -92,9 +91,42 @@ def _validate_expression(problems: Problems, schedule: scheduler.ScheduleExpress
             problems.add_message(f"schedule time zone: {error}")
 
 
+def input_text(payload: Mapping[str, Any]) -> str:
+    """The target input as the template holds it: compact JSON, non-ASCII kept as is."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def input_length(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units.
+
+    That is its number of characters, except that a character outside the
+    Basic Multilingual Plane (an emoji, say) counts twice, as it does in a
+    Java string; the count never falls below the Scheduler's.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _leaves(value: Any) -> "list[Any]":
+    if isinstance(value, Mapping):
+        return [*value.keys(), *(leaf for item in value.values() for leaf in _leaves(item))]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def has_token(payload: Any) -> bool:
+    """Whether any key or value in ``payload`` is known only at deploy time."""
+    return any(isinstance(leaf, (str, int, float)) and is_token(leaf) for leaf in _leaves(payload))
+
+
+def has_null(payload: Any) -> bool:
+    """Whether any value in ``payload`` is JSON ``null`` (Python ``None``)."""
+    return any(leaf is None for leaf in _leaves(payload))
+
+
 def validate_input_size(problems: Problems, prop: str, payload: Mapping[str, Any]) -> None:
     """Check the target input fits the Scheduler's limit once serialised."""
-    size = len(json.dumps(payload, separators=(",", ":")))
+    size = input_length(input_text(payload))
     if size > _defaults.TARGET_INPUT_MAX_CHARS:
         problems.add(
             prop,
@@ -102,6 +134,20 @@ def validate_input_size(problems: Problems, prop: str, payload: Mapping[str, Any
             " characters of JSON)",
             Described(f"{size} characters"),
         )
+
+
+def target_input(payload: Mapping[str, Any]) -> scheduler.ScheduleTargetInput:
+    """The schedule's target input, equal to ``payload`` after a JSON round trip.
+
+    Without deploy-time values the input is the JSON text itself, so that
+    ``null`` values stay (an object passed through jsii loses them: a key
+    whose value is ``None`` disappears, and so does a ``None`` list item).
+    With deploy-time values CDK serialises it, resolving them; callers
+    reject ``null`` values there.
+    """
+    if has_token(payload):
+        return scheduler.ScheduleTargetInput.from_object(dict(payload))
+    return scheduler.ScheduleTargetInput.from_text(input_text(payload))
 
 
 #: Why a dead-letter queue fed by the Scheduler and Lambda needs no DLQ of its own.
@@ -198,7 +244,7 @@ def create_schedule(
     target = _InvokeLatest(
         function,
         role=role,
-        input=scheduler.ScheduleTargetInput.from_object(dict(payload)),
+        input=target_input(payload),
         dead_letter_queue=dead_letter_queue,
         retry_attempts=(
             _defaults.TARGET_RETRY_ATTEMPTS
@@ -377,13 +423,14 @@ def async_invoke_options(
     retry_attempts: Optional[float], max_event_age: Optional[Duration], dead_letter_queue: sqs.IQueue
 ) -> Dict[str, Any]:
     """Asynchronous invocation settings of a scheduled function: bounded retries,
-    bounded event age, and failures sent to ``dead_letter_queue``."""
+    bounded event age, and failures sent to ``dead_letter_queue`` (the function
+    may send to it, ``sqs:SendMessage`` only)."""
     return {
         "retry_attempts": (
             _defaults.FUNCTION_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
         ),
         "max_event_age": max_event_age or _defaults.FUNCTION_MAX_EVENT_AGE,
-        "on_failure": destinations.SqsDestination(dead_letter_queue),
+        "on_failure": _grants.SendOnlySqsDestination(dead_letter_queue),
     }
 
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from . import _assets, _defaults, _schedule
+from . import _assets, _defaults, _grants, _schedule
 from ._validation import Described, Problems
 from .runtime import WEBHOOK_SECRET_ARN
 
@@ -82,7 +82,7 @@ class AlarmWebhook(Construct):
             environment={WEBHOOK_SECRET_ARN: webhook_secret.secret_arn},
             description="Posts alarm notifications to a Slack or Discord webhook",
         )
-        webhook_secret.grant_read(function)
+        _grants.grant_secret_value(webhook_secret, function)
         topic.add_subscription(subscriptions.LambdaSubscription(function))
         #: The function that posts the notifications.
         self.function: lambda_.IFunction = function

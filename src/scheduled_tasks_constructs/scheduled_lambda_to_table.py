@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _assets, _defaults, _metadata, _schedule, _topic
+from . import _assets, _defaults, _grants, _metadata, _schedule, _topic
 from ._alarms import Alarms
 from ._validation import Described, Problems, is_token
 from .runtime_layer import RuntimeLayer
@@ -31,9 +31,11 @@ class ScheduledLambdaToTable(Construct):
     per run, keyed by the run (the Scheduler's execution ID; the Lambda request
     ID when invoked by hand), with the request ID, scheduled time, execution ID
     and the time it was written. The write is conditional, so a duplicate
-    delivery of the same run does not create a second item. Bring your own code
-    (``code`` + ``handler``) or function (``existing_function``) instead; it is
-    granted write access to the table and gets its name in ``TABLE_NAME``.
+    delivery of the same run does not create a second item, and it may call
+    ``dynamodb:PutItem`` on the table and nothing else there. Bring your own
+    code (``code`` + ``handler``) or function (``existing_function``) instead;
+    it is granted write access to the table (``grant_write_data``: your code
+    may batch, update or delete items) and gets its name in ``TABLE_NAME``.
     A function built from your code also gets the runtime helpers layer
     (``runtime_layer``), so its handler can import
     ``scheduled_tasks_constructs.runtime``.
@@ -71,8 +73,9 @@ class ScheduledLambdaToTable(Construct):
     max_event_age : aws_cdk.Duration, optional
         How long the Scheduler keeps retrying (60 s - 24 h). Default: 1 hour.
     dead_letter_queue : aws_sqs.IQueue, optional
-        Where undeliverable runs and failed invocations go. Default: a created
-        queue, SQS-managed encryption, HTTPS only, 14 days retention.
+        Where undeliverable runs and failed invocations go; a standard queue
+        (Lambda destinations and Scheduler dead-letter queues cannot be FIFO).
+        Default: a created queue, SQS-managed encryption, HTTPS only, 14 days retention.
     code : aws_lambda.Code, optional
         Your function code (with ``handler``); the function gets
         ``runtime_layer``. Default: the bundled handler.
@@ -80,7 +83,7 @@ class ScheduledLambdaToTable(Construct):
         The handler in ``code``, e.g. ``"app.handler"``. Default: the bundled one.
     existing_function : aws_lambda.IFunction, optional
         A function to invoke instead of creating one. It is granted write
-        access to the table. When it is an ``aws_lambda.Function`` (or a
+        access to the table (``grant_write_data``). When it is an ``aws_lambda.Function`` (or a
         ``SingletonFunction``) the construct sets ``TABLE_NAME`` to the
         table's name in its environment, and ``ITEM_TTL_SECONDS`` to
         ``item_ttl`` in seconds when given, replacing any value of those
@@ -229,6 +232,8 @@ class ScheduledLambdaToTable(Construct):
             )
         if alarm_topic is not None and alarms is False:
             problems.add_message("alarm_topic: needs alarms, got alarms=False")
+        if dead_letter_queue is not None and getattr(dead_letter_queue, "fifo", False):
+            problems.add("dead_letter_queue", "a standard queue", Described("a FIFO queue"))
         problems.raise_if_any()
 
         #: The table each run is recorded in.
@@ -303,7 +308,10 @@ class ScheduledLambdaToTable(Construct):
                 ),
             )
             self.function, self.function_role, self.log_group = function, role, log_group
-        self.table.grant_write_data(self.function)
+        if code is None and existing_function is None:
+            _grants.grant_put_item(self.table, self.function)
+        else:
+            self.table.grant_write_data(self.function)
 
         #: The EventBridge Scheduler schedule.
         self.schedule: scheduler.Schedule

@@ -19,7 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _assets, _defaults, _metadata, _schedule, _topic
+from . import _assets, _defaults, _grants, _metadata, _schedule, _topic
 from ._alarms import Alarms
 from ._validation import Described, Problems, is_token
 from .runtime import QUEUE_URL, WEBHOOK_SECRET_ARN
@@ -73,12 +73,15 @@ class ScheduledTaskFanout(Construct):
     max_event_age : aws_cdk.Duration, optional
         How long the Scheduler keeps retrying (60 s - 24 h). Default: 1 hour.
     run_dead_letter_queue : aws_sqs.IQueue, optional
-        Where undeliverable runs and failed producer invocations go. Default:
-        a created queue (SQS-managed encryption, HTTPS only, 14 days).
+        Where undeliverable runs and failed producer invocations go; a
+        standard queue (Lambda destinations and Scheduler dead-letter queues
+        cannot be FIFO). Default: a created queue (SQS-managed encryption, HTTPS only, 14 days).
     tasks : Sequence, optional
-        Static tasks: JSON-serialisable payloads, one message each per run
+        Static tasks: JSON-serialisable payloads, one message each per run,
+        delivered as given (``None`` included, as JSON ``null``)
         (1-1000 tasks; with their names unique when dicts carry ``"name"``;
-        at most 8192 characters of schedule input). Required unless you give
+        at most 8192 characters of schedule input, a character outside the
+        Basic Multilingual Plane counting twice). Required unless you give
         your own producer. Default: none.
     producer_code : aws_lambda.Code, optional
         Your producer's code (with ``producer_handler``); the producer gets
@@ -312,7 +315,15 @@ class ScheduledTaskFanout(Construct):
                 "or existing_producer that builds tasks at run time), got none"
             )
         if tasks is not None and not problems.items:
-            _schedule.validate_input_size(problems, "tasks", payload)
+            if _schedule.has_token(payload) and _schedule.has_null(payload):
+                problems.add(
+                    "tasks",
+                    "free of null (None) values when it holds values known only at deploy time "
+                    "(CDK drops them while resolving those values)",
+                    Described("both"),
+                )
+            else:
+                _schedule.validate_input_size(problems, "tasks", payload)
         problems.integer_range("function_retry_attempts", function_retry_attempts, 0, 2)
         problems.duration_range(
             "function_max_event_age", function_max_event_age, Duration.seconds(60), Duration.hours(6)
@@ -404,8 +415,9 @@ class ScheduledTaskFanout(Construct):
                 1024,
                 1_048_576,
             )
-        if existing_queue is not None and getattr(existing_queue, "fifo", False):
-            problems.add("existing_queue", "a standard queue", Described("a FIFO queue"))
+        for prop, queue in (("existing_queue", existing_queue), ("run_dead_letter_queue", run_dead_letter_queue)):
+            if queue is not None and getattr(queue, "fifo", False):
+                problems.add(prop, "a standard queue", Described("a FIFO queue"))
         problems.raise_if_any()
 
         #: Tasks sent by the bundled producer on every run (None with your own producer and no tasks).
@@ -477,7 +489,7 @@ class ScheduledTaskFanout(Construct):
                     function_retry_attempts, function_max_event_age, self.run_dead_letter_queue
                 ),
             )
-        self.queue.grant_send_messages(self.producer)
+        _grants.grant_send(self.queue, self.producer)
 
         #: The worker's role (None with ``existing_worker``).
         self.worker_role: Optional[iam.IRole] = None
@@ -514,9 +526,9 @@ class ScheduledTaskFanout(Construct):
                 layers=layers,
             )
         if webhook_secret is not None:
-            webhook_secret.grant_read(self.worker)
+            _grants.grant_secret_value(webhook_secret, self.worker)
         #: The worker's SQS event source (partial batch responses on).
-        self.event_source = event_sources.SqsEventSource(
+        self.event_source: event_sources.SqsEventSource = _grants.ConsumeOnlySqsEventSource(
             self.queue,
             batch_size=self.batch_size,
             max_batching_window=max_batching_window,

@@ -141,12 +141,14 @@ def test_three_runs_with_faults_lose_nothing_and_apply_nothing_twice(
             counts["transient failures"] += 1
             raise TransientError(task.task_id)
         executions[task.task_id] += 1
-        if claim(
+        lease = claim(
             applied_table,
             task.task_id,
             client=dynamodb,
             attributes={"message_id": task.message_id},
-        ):
+        )
+        if lease:
+            lease.complete()  # the write is the effect: complete it at once
             effects[task.task_id] += 1
         else:
             counts["duplicate effects suppressed"] += 1

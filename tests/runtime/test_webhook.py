@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -117,7 +118,7 @@ def test_non_2xx_raises_without_the_url(httpserver: HTTPServer, status: int) -> 
 
     assert str(caught.value) == f"webhook returned HTTP {status}"
     assert caught.value.status == status
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
 
 
 def free_port() -> int:
@@ -154,6 +155,90 @@ def test_timeout_raises_without_the_url(httpserver: HTTPServer) -> None:
 
     assert str(caught.value).startswith("webhook request failed: ")
     assert "secret-token-path" not in str(caught.value)
+
+
+def test_a_redirect_is_not_followed_and_is_a_failure(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/secret-token-path").respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for("/landing")}
+    )
+    httpserver.expect_request("/landing").respond_with_data("welcome", status=200)
+
+    with pytest.raises(WebhookError) as caught:
+        post_result(httpserver.url_for("/secret-token-path"), "x", kind="slack")
+
+    assert str(caught.value) == "webhook returned HTTP 302"
+    assert caught.value.status == 302
+    assert [request.path for request, _ in httpserver.log if request.path == "/landing"] == []
+
+
+@pytest.fixture
+def dripping_server() -> Iterator[str]:
+    """A server on 127.0.0.1 that answers one byte every 50 ms, for a minute."""
+    stop = threading.Event()
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(5)
+
+    def serve() -> None:
+        try:
+            connection, _ = server.accept()
+        except OSError:
+            return
+        with connection:
+            connection.recv(65536)
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
+            for byte in answer:
+                if stop.wait(0.05):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/secret-token-path"
+    stop.set()
+    server.close()
+    thread.join(5)
+
+
+def test_a_server_that_drips_bytes_is_cut_off_at_the_timeout(dripping_server: str) -> None:
+    started = time.monotonic()
+
+    with pytest.raises(WebhookError) as caught:
+        post_result(dripping_server, "x", kind="slack", timeout=0.5)
+
+    assert time.monotonic() - started < 2
+    assert str(caught.value) == "webhook request failed: no complete response within 0.5 s"
+
+
+def chain(exc: BaseException | None) -> list[BaseException]:
+    found: list[BaseException] = []
+    while exc is not None and exc not in found:
+        found.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return found
+
+
+@pytest.mark.parametrize("case", ["status", "refused", "timeout", "malformed"])
+def test_the_url_is_not_reachable_from_the_exception_chain(
+    httpserver: HTTPServer, dripping_server: str, case: str
+) -> None:
+    httpserver.expect_request("/secret-token-path").respond_with_data("no", status=500)
+    urls = {
+        "status": httpserver.url_for("/secret-token-path"),
+        "refused": f"http://127.0.0.1:{free_port()}/secret-token-path",
+        "timeout": dripping_server,  # a local server that never completes its answer
+        "malformed": "http://127.0.0.1:99999/secret-token-path",
+    }
+
+    with pytest.raises(WebhookError) as caught:
+        post_result(urls[case], "x", kind="slack", timeout=0.3)
+
+    assert chain(caught.value) == [caught.value]
+    assert "secret-token-path" not in repr(caught.value.args)
 
 
 def test_post_result_rejects_non_http_urls() -> None:
@@ -281,19 +366,82 @@ def test_task_handler_posts_each_result(
     assert worker._webhook_url.cache_info().misses == 1
 
 
-def test_a_failed_post_fails_the_record(
-    httpserver: HTTPServer, secretsmanager: Any, posting_env: pytest.MonkeyPatch
+def test_a_post_that_keeps_failing_is_logged_and_does_not_fail_the_task(
+    httpserver: HTTPServer,
+    secretsmanager: Any,
+    posting_env: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    httpserver.expect_request("/api/webhooks/1/x").respond_with_data("down", status=503)
-    arn = make_secret(secretsmanager, httpserver.url_for("/api/webhooks/1/x"))
+    # GIVEN a webhook that answers 500 every time
+    httpserver.expect_request("/api/webhooks/1/secret-token").respond_with_data("down", status=500)
+    arn = make_secret(secretsmanager, httpserver.url_for("/api/webhooks/1/secret-token"))
     posting_env.setenv("WEBHOOK_SECRET_ARN", arn)
     posting_env.setenv("WEBHOOK_KIND", "discord")
+    posting_env.setattr(worker, "_POST_RETRY_DELAYS", (0.0, 0.0))
+    runs: list[str] = []
 
+    def work(task: Task) -> str:
+        runs.append(task.task_id)
+        return "done"
+
+    handler = task_handler(work, post_results=True)
+
+    # WHEN a task whose work succeeds runs
+    with caplog.at_level("WARNING"):
+        response = handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
+
+    # THEN the post was tried three times, the task is not failed, and the error names the task
+    assert response == {"batchItemFailures": []}
+    assert runs == ["e/1"]
+    assert received_json(httpserver, "/api/webhooks/1/secret-token") == [{"content": "done"}] * 3
+    errors = [entry.getMessage() for entry in caplog.records if entry.levelname == "ERROR"]
+    assert errors == [
+        "task e/1 (message m-1) succeeded but its result was not reported: "
+        "WebhookError: webhook returned HTTP 500",
+        "1 of 1 results in the batch were not reported",
+    ]
+    assert "secret-token" not in caplog.text and "127.0.0.1" not in caplog.text
+
+
+def test_a_post_to_an_unreachable_url_does_not_fail_the_task(
+    secretsmanager: Any, posting_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    arn = make_secret(secretsmanager, f"http://127.0.0.1:{free_port()}/api/webhooks/1/secret-token")
+    posting_env.setenv("WEBHOOK_SECRET_ARN", arn)
+    posting_env.setenv("WEBHOOK_KIND", "slack")
+    posting_env.setattr(worker, "_POST_RETRY_DELAYS", (0.0, 0.0))
     handler = task_handler(lambda task: "done", post_results=True)
+
+    with caplog.at_level("ERROR"):
+        response = handler(
+            {"Records": [sqs_record("m-1", "e/1", {}), sqs_record("m-2", "e/2", {})]}, None
+        )
+
+    assert response == {"batchItemFailures": []}
+    assert [entry.getMessage() for entry in caplog.records] == [
+        "task e/1 (message m-1) succeeded but its result was not reported: "
+        "WebhookError: webhook request failed: ConnectionRefusedError (Connection refused)",
+        "task e/2 (message m-2) succeeded but its result was not reported: "
+        "WebhookError: webhook request failed: ConnectionRefusedError (Connection refused)",
+        "2 of 2 results in the batch were not reported",
+    ]
+    assert "secret-token" not in caplog.text and "127.0.0.1" not in caplog.text
+
+
+def test_a_rejected_post_is_not_retried(
+    httpserver: HTTPServer, secretsmanager: Any, posting_env: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("gone", status=404)
+    arn = make_secret(secretsmanager, httpserver.url_for("/hook"))
+    posting_env.setenv("WEBHOOK_SECRET_ARN", arn)
+    posting_env.setenv("WEBHOOK_KIND", "slack")
+    posting_env.setattr(worker, "_POST_RETRY_DELAYS", (0.0, 0.0))
+    handler = task_handler(lambda task: "done", post_results=True)
+
     response = handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
-    assert received_json(httpserver, "/api/webhooks/1/x") == [{"content": "done"}]
+    assert response == {"batchItemFailures": []}
+    assert received_json(httpserver, "/hook") == [{"text": "done"}]
 
 
 def test_post_results_without_secret_only_warns(

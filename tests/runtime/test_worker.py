@@ -91,7 +91,9 @@ def test_all_good_means_no_failures() -> None:
     assert process_batch(event, lambda task: None) == {"batchItemFailures": []}
 
 
-def test_on_result_gets_every_result_and_its_errors_fail_the_record() -> None:
+def test_on_result_gets_every_result_and_its_errors_do_not_fail_the_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     event = {"Records": [record("m-1", body("e/1", 1)), record("m-2", body("e/2", 2))]}
     results: list[tuple[str, Any]] = []
 
@@ -100,10 +102,83 @@ def test_on_result_gets_every_result_and_its_errors_fail_the_record() -> None:
         if result == 4:
             raise ConnectionError("post failed")
 
-    response = process_batch(event, lambda task: task.payload * 2, on_result=on_result)
+    with caplog.at_level("ERROR"):
+        response = process_batch(event, lambda task: task.payload * 2, on_result=on_result)
 
     assert results == [("e/1", 2), ("e/2", 4)]
+    assert response == {"batchItemFailures": []}
+    assert [entry.getMessage() for entry in caplog.records] == [
+        "task e/2 (message m-2) succeeded but its result was not reported: "
+        "ConnectionError: post failed",
+        "1 of 2 results in the batch were not reported",
+    ]
+
+
+class FakeContext:
+    """The Lambda context's remaining time, set by the test."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_tasks_not_started_before_the_deadline_are_deferred(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a 30 s batch of five tasks whose first two use up all but 2 s
+    context = FakeContext(30_000)
+    event = {"Records": [record(f"m-{n}", body(f"e/{n}", n)) for n in range(1, 6)]}
+    ran: list[int] = []
+
+    def fn(task: Task) -> None:
+        ran.append(task.payload)
+        context.remaining_ms -= 14_000
+
+    # WHEN the batch runs with the context
+    with caplog.at_level("WARNING"):
+        response = process_batch(event, fn, context=context)
+
+    # THEN only the unstarted tasks are failed (the margin is 10% of 30 s = 3 s)
+    assert ran == [1, 2]
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": f"m-{n}"} for n in (3, 4, 5)]
+    }
+    assert [entry.getMessage() for entry in caplog.records] == [
+        "deferred 3 of 5 tasks to a retry: 2000 ms left, below the 3000 ms margin"
+    ]
+
+
+def test_the_deadline_margin_is_at_least_one_second() -> None:
+    event = {"Records": [record("m-1", body("e/1", 1)), record("m-2", body("e/2", 2))]}
+    context = FakeContext(5_000)  # 10% would be 0.5 s
+
+    def fn(task: Task) -> None:
+        context.remaining_ms = 999
+
+    response = process_batch(event, fn, context=context)
+
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+
+
+def test_with_little_time_left_the_first_task_still_runs_and_the_rest_wait() -> None:
+    # Every invocation makes progress, even for a function whose timeout is below the margin.
+    event = {"Records": [record("m-1", body("e/1", 1)), record("m-2", body("e/2", 2))]}
+    ran: list[Task] = []
+
+    response = process_batch(event, ran.append, context=FakeContext(500))
+
+    assert [task.task_id for task in ran] == ["e/1"]
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+
+
+def test_task_handler_passes_the_lambda_context_on() -> None:
+    handler = task_handler(lambda task: None)
+    event = {"Records": [record("m-1", body("e/1", 1)), record("m-2", body("e/2", 2))]}
+
+    assert handler(event, FakeContext(100)) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert handler(event, object()) == {"batchItemFailures": []}
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -103,3 +104,17 @@ def error_code(exc: BaseException) -> str | None:
         if isinstance(code, str):
             return code
     return None
+
+
+def utc(now: datetime | None) -> datetime:
+    """``now`` in UTC (the current time when None); a naive datetime is a ``ValueError``."""
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime, got a naive datetime")
+    return now.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """An instant as ISO-8601 in UTC, to the millisecond, with a ``Z``."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

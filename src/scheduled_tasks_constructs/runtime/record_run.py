@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from . import ITEM_TTL_SECONDS, TABLE_NAME, _aws
@@ -49,17 +49,6 @@ class RecordResult:
     item: dict[str, Any]
     created: bool
 
-
-def _utc(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be a timezone-aware datetime, got a naive datetime")
-    return now.astimezone(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _check_ttl(ttl_seconds: int | None) -> None:
@@ -146,7 +135,7 @@ def record_run(
     ('e-1', True)
     """
     _check_ttl(ttl_seconds)
-    moment = _utc(now)
+    moment = _aws.utc(now)
     run = parse_schedule_input(event, fallback_id=request_id)
 
     item: dict[str, Any] = {PARTITION_KEY: run.execution_id, "request_id": request_id}
@@ -158,7 +147,7 @@ def record_run(
         item["schedule_arn"] = run.schedule_arn
     if run.attempt_number is not None:
         item["attempt_number"] = run.attempt_number
-    item["recorded_at"] = _iso(moment)
+    item["recorded_at"] = _aws.iso(moment)
     if ttl_seconds is not None:
         item["expires_at"] = int(moment.timestamp()) + ttl_seconds
 

@@ -140,7 +140,9 @@ def post_result(url: str, text: str, *, kind: str | None = None, timeout: float 
         Kind of webhook. Default: detected from the URL with
         :func:`detect_kind`.
     timeout : float, optional
-        Seconds to wait for the connection and the response. Default: 5.
+        Seconds the whole post may take: connecting, sending and reading the
+        response together (a server that sends its answer a byte at a time
+        is cut off when they are up). Default: 5.
 
     Returns
     -------
@@ -150,8 +152,10 @@ def post_result(url: str, text: str, *, kind: str | None = None, timeout: float 
     Raises
     ------
     WebhookError
-        On a non-2xx response, a network error or a timeout. The message
-        names the status or the kind of error, never the URL.
+        On a non-2xx response (a redirect included: it is not followed), a
+        network error or the timeout. The message names the status or the
+        kind of error, never the URL, and the error has no ``__cause__`` or
+        ``__context__`` (which could hold it).
     ValueError
         If the URL is not ``http(s)``, or ``kind`` is not given and cannot be
         detected.
@@ -163,38 +167,84 @@ def post_result(url: str, text: str, *, kind: str | None = None, timeout: float 
     ... )
     200
     """
-    import http.client
-    import urllib.error
-    import urllib.request
-
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
         raise ValueError("webhook URL must start with https:// or http://")
     payload = build_payload(kind or detect_kind(url), text)
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode("utf-8"),
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "scheduled-tasks-constructs",
-        },
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-            status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        status = int(exc.code)
-        exc.close()
-        raise WebhookError(f"webhook returned HTTP {status}", status=status) from None
-    except urllib.error.URLError as exc:
-        raise WebhookError(f"webhook request failed: {_describe(exc.reason)}") from None
-    except (OSError, ValueError, http.client.HTTPException) as exc:
-        # Timeouts, resets, malformed responses.
-        raise WebhookError(f"webhook request failed: {_describe(exc)}") from None
+    # The error is raised outside the except blocks, so that no exception
+    # that may quote the URL is attached to it.
+    status, failure = _post(url, json.dumps(payload).encode("utf-8"), timeout)
+    if failure is not None:
+        raise WebhookError(f"webhook request failed: {failure}")
     if not 200 <= status < 300:
         raise WebhookError(f"webhook returned HTTP {status}", status=status)
     return status
+
+
+def _post(url: str, body: bytes, timeout: float) -> tuple[int, str | None]:
+    """POST ``body``; return the status and, when it failed, why (no URL in it).
+
+    ``http.client`` follows no redirects. A timer shuts the connection down
+    when ``timeout`` seconds have passed, whatever the server is doing.
+    """
+    import http.client
+    import socket
+    import ssl
+    import threading
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return 0, "the URL is malformed"
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                # The plain socket's shutdown, also under TLS: it wakes a
+                # blocked read in the other thread.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(timeout, cut_off)
+    timer.daemon = True
+    failure: str | None = None
+    status = 0
+    timer.start()
+    try:
+        connection.request(
+            "POST",
+            target,
+            body=body,
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "scheduled-tasks-constructs",
+            },
+        )
+        response = connection.getresponse()
+        status = int(response.status)
+        response.read()
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # Timeouts, refused connections, resets, malformed responses.
+        failure = _describe(exc)
+    finally:
+        timer.cancel()
+        connection.close()
+    if failure is not None and expired.is_set():
+        return status, f"no complete response within {timeout:g} s"
+    return status, failure
 
 
 def _describe(reason: Any) -> str:

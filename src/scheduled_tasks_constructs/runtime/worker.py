@@ -21,6 +21,7 @@ import functools
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -137,6 +138,7 @@ def process_batch(
     fn: Callable[[Task], R],
     *,
     on_result: Callable[[Task, R], object] | None = None,
+    context: Any = None,
 ) -> BatchResponse:
     """Call ``fn`` once per SQS record and report the records that failed.
 
@@ -149,16 +151,28 @@ def process_batch(
         record as failed.
     on_result : callable or None, optional
         ``on_result(task, result)``, called after each successful ``fn``
-        with its return value (``None`` included). Raising marks the record
-        as failed, so the task runs again. Default: none.
+        with its return value (``None`` included), to report the result.
+        The task's outcome does not depend on it: when it raises, the error
+        is logged with the task id and the record still succeeds, so the
+        work is not run again. Default: none.
+    context : Any, optional
+        The Lambda context. Before each record, when its
+        ``get_remaining_time_in_millis()`` is below the safety margin
+        (:data:`DEADLINE_MARGIN_FRACTION` of the time remaining when the
+        batch started, at least :data:`MIN_DEADLINE_MARGIN_MS`), that record
+        and all later ones are reported as failed without being run, so
+        only they are retried, not the tasks already done. The first record
+        of a batch always runs, so that every invocation makes progress
+        whatever the function's timeout. A context without that method is
+        ignored. Default: none (no deadline).
 
     Returns
     -------
     dict
         ``{"batchItemFailures": [{"itemIdentifier": <message id>}, ...]}``
-        listing every record that could not be parsed as a task message, or
-        whose ``fn`` or ``on_result`` raised. An empty list means the whole
-        batch succeeded.
+        listing every record that could not be parsed as a task message,
+        whose ``fn`` raised, or that was deferred for lack of time. An empty
+        list means the whole batch succeeded.
 
     Raises
     ------
@@ -177,6 +191,11 @@ def process_batch(
     ``.fifo``), the records after the first failure are reported as failed
     without being run, which keeps their order.
 
+    A deferred record counts as a delivery: SQS adds one to its receive
+    count, so a batch that regularly runs out of time moves its last tasks
+    towards the dead-letter queue. Keep the batch size small enough for the
+    function's timeout.
+
     Examples
     --------
     >>> event = {"Records": [{"messageId": "m-1",
@@ -186,10 +205,31 @@ def process_batch(
     """
     failures: list[dict[str, str]] = []
     failed_fifo = False
-    for message_id, record in _records(event):
+    records = _records(event)
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    margin_ms = 0
+    if callable(remaining_ms):
+        margin_ms = max(
+            MIN_DEADLINE_MARGIN_MS, int(remaining_ms() * DEADLINE_MARGIN_FRACTION)
+        )
+    unreported = 0
+    for index, (message_id, record) in enumerate(records):
         if failed_fifo:
             failures.append({"itemIdentifier": message_id})
             continue
+        if callable(remaining_ms) and index > 0:
+            left_ms = remaining_ms()
+            if left_ms < margin_ms:
+                deferred = records[index:]
+                failures.extend({"itemIdentifier": m} for m, _ in deferred)
+                logger.warning(
+                    "deferred %d of %d tasks to a retry: %d ms left, below the %d ms margin",
+                    len(deferred),
+                    len(records),
+                    left_ms,
+                    margin_ms,
+                )
+                break
         try:
             task = _parse_record(record, message_id)
         except _BadMessageError as exc:
@@ -199,8 +239,6 @@ def process_batch(
             continue
         try:
             result = fn(task)
-            if on_result is not None:
-                on_result(task, result)
         except Exception as exc:
             logger.error(
                 "task %s (message %s, receive %d) failed: %s",
@@ -212,7 +250,34 @@ def process_batch(
             )
             failures.append({"itemIdentifier": message_id})
             failed_fifo = _is_fifo(record)
+            continue
+        if on_result is not None:
+            try:
+                on_result(task, result)
+            except Exception as exc:
+                # The work succeeded: the record must not fail (and run again).
+                unreported += 1
+                logger.error(
+                    "task %s (message %s) succeeded but its result was not reported: %s",
+                    task.task_id,
+                    message_id,
+                    _one_line(exc),
+                )
+    if unreported:
+        logger.error(
+            "%d of %d results in the batch were not reported", unreported, len(records)
+        )
     return {"batchItemFailures": failures}
+
+
+MIN_DEADLINE_MARGIN_MS = 1_000
+"""Least time, in milliseconds, :func:`process_batch` keeps in hand: with less
+left, it stops starting tasks."""
+
+DEADLINE_MARGIN_FRACTION = 0.1
+"""Share of the time remaining when a batch starts (about the function's
+timeout) that :func:`process_batch` keeps in hand, when more than
+:data:`MIN_DEADLINE_MARGIN_MS`."""
 
 
 #: The longest exception message a failure's log line quotes.
@@ -264,11 +329,27 @@ def _result_poster() -> Callable[[Task, Any], None] | None:
     def post(task: Task, result: Any) -> None:
         if result is None:
             return
-        from .webhook import post_result
+        from .webhook import WebhookError, post_result
 
-        post_result(_webhook_url(secret_id), _as_text(result), kind=kind)
+        text = _as_text(result)
+        for delay in (*_POST_RETRY_DELAYS, None):
+            try:
+                post_result(_webhook_url(secret_id), text, kind=kind)
+                return
+            except WebhookError as exc:
+                retryable = exc.status is None or exc.status == 429 or exc.status >= 500
+                if delay is None or not retryable:
+                    raise
+                logger.warning(
+                    "posting the result of task %s failed, retrying: %s", task.task_id, exc
+                )
+                time.sleep(delay)
 
     return post
+
+
+#: Seconds to wait before each retry of a failed post (network error, 429 or 5xx).
+_POST_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0)
 
 
 def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool = False) -> Any:
@@ -285,14 +366,19 @@ def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool 
         Post each result that is not ``None`` to the webhook whose URL is in
         the secret named by ``WEBHOOK_SECRET_ARN`` (read once per container);
         ``WEBHOOK_KIND`` sets the kind when the URL does not tell it. A string
-        result is posted as is, anything else as JSON. A failed post fails
-        the record, so the task runs again. Default: ``False``.
+        result is posted as is, anything else as JSON. A post that fails on a
+        network error, HTTP 429 or 5xx is tried twice more; a post that still
+        fails is logged as an error with the task id (never the URL) and the
+        record still succeeds, so the task does not run again. Default:
+        ``False``.
 
     Returns
     -------
     callable
         ``handler(event, context)`` returning the ``batchItemFailures``
-        response of :func:`process_batch`; or, when called with options only,
+        response of :func:`process_batch`, which gets the Lambda context (so
+        a batch stops before the function's deadline); or, when called with
+        options only,
         a decorator that makes one.
 
     Examples
@@ -309,7 +395,7 @@ def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool 
         @functools.wraps(func)
         def handler(event: Any, context: Any) -> BatchResponse:
             on_result = _result_poster() if post_results else None
-            return process_batch(event, func, on_result=on_result)
+            return process_batch(event, func, on_result=on_result, context=context)
 
         return handler
 
@@ -318,4 +404,11 @@ def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool 
     return decorate(fn)
 
 
-__all__ = ["BatchResponse", "Task", "process_batch", "task_handler"]
+__all__ = [
+    "DEADLINE_MARGIN_FRACTION",
+    "MIN_DEADLINE_MARGIN_MS",
+    "BatchResponse",
+    "Task",
+    "process_batch",
+    "task_handler",
+]
