@@ -17,13 +17,20 @@ from aws_cdk import App, CfnParameter, Duration, Stack, TimeZone
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
-from scheduled_tasks_constructs import ScheduledLambdaToTable, ScheduledTaskFanout, ScheduledTasksValidationError
+from scheduled_tasks_constructs import (
+    AlarmWebhook,
+    ScheduledLambdaToTable,
+    ScheduledTaskFanout,
+    ScheduledTasksValidationError,
+)
 
 HOURLY = scheduler.ScheduleExpression.rate(Duration.hours(1))
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
@@ -53,6 +60,22 @@ def _table(stack: Stack) -> dynamodb.Table:
     return dynamodb.Table(
         stack, "Runs", partition_key=dynamodb.Attribute(name="run_id", type=dynamodb.AttributeType.STRING)
     )
+
+
+def _queue(stack: Stack, **props: Any) -> sqs.Queue:
+    return sqs.Queue(stack, "Other", **props)
+
+
+def _nested(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+NAN, INF = float("nan"), float("inf")
+#: The message of an interface prop given a construct of another kind.
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alarms"
 
 
 def table(case_id: str, props: Props, *expected: str):
@@ -201,12 +224,12 @@ CASES = [
     table(
         "handler-with-whitespace",
         lambda s: {"code": CODE, "handler": "index handler"},
-        "handler must be 1 to 128 characters without whitespace, got 'index handler'",
+        "handler must be 1 to 128 characters without whitespace or control characters, got 'index handler'",
     ),
     fanout(
         "empty-producer-handler",
         lambda s: {"producer_code": CODE, "producer_handler": "", **WORKER},
-        "producer_handler must be 1 to 128 characters without whitespace, got ''",
+        "producer_handler must be 1 to 128 characters without whitespace or control characters, got ''",
     ),
     table(
         "environment-name-the-construct-sets",
@@ -506,6 +529,314 @@ CASES = [
         lambda s: {"producer_environment": {"QUEUE_URL": "x"}, **FANOUT},
         "producer_environment must be free of the names the construct sets (QUEUE_URL), got 'QUEUE_URL'",
     ),
+
+    # --- flags: a string such as "no" would read as true ----------------------------------
+    table(
+        "schedule-enabled-as-a-string",
+        lambda s: {"schedule_enabled": "no"},
+        "schedule_enabled must be True or False, got 'no'",
+    ),
+    table(
+        "tracing-as-a-string",
+        lambda s: {"tracing": "no"},
+        "tracing must be True or False, got 'no'",
+    ),
+    table(
+        "alarms-as-zero",
+        lambda s: {"alarms": 0},
+        "alarms must be True or False, got 0",
+    ),
+    fanout(
+        "alarms-as-a-string",
+        lambda s: {"alarms": "no", **FANOUT},
+        "alarms must be True or False, got 'no'",
+    ),
+    fanout(
+        "tracing-as-one",
+        lambda s: {"tracing": 1, **FANOUT},
+        "tracing must be True or False, got 1",
+    ),
+    fanout(
+        "schedule-enabled-as-a-string",
+        lambda s: {"schedule_enabled": "false", **FANOUT},
+        "schedule_enabled must be True or False, got 'false'",
+    ),
+    # --- numbers: NaN, infinity and booleans never reach jsii ------------------------------
+    table(
+        "retry-attempts-nan",
+        lambda s: {"retry_attempts": NAN},
+        "retry_attempts must be a whole number between 0 and 185, got nan",
+    ),
+    table(
+        "memory-infinite",
+        lambda s: {"memory_size": INF},
+        "memory_size must be a whole number between 128 and 10240, got inf",
+    ),
+    table(
+        "function-retry-attempts-true",
+        lambda s: {"function_retry_attempts": True},
+        "function_retry_attempts must be a whole number between 0 and 2, got True",
+    ),
+    fanout(
+        "batch-size-true",
+        lambda s: {"batch_size": True, **FANOUT},
+        "batch_size must be a whole number between 1 and 10000, got True",
+    ),
+    fanout(
+        "batch-size-nan",
+        lambda s: {"batch_size": NAN, **FANOUT},
+        "batch_size must be a whole number between 1 and 10000, got nan",
+    ),
+    fanout(
+        "max-concurrency-infinite",
+        lambda s: {"max_concurrency": INF, **FANOUT},
+        "max_concurrency must be a whole number between 2 and 1000, got inf",
+    ),
+    fanout(
+        "max-receive-count-nan",
+        lambda s: {"max_receive_count": NAN, **FANOUT},
+        "max_receive_count must be a whole number between 1 and 1000, got nan",
+    ),
+    fanout(
+        "memory-sizes-nan-and-infinite",
+        lambda s: {"producer_memory_size": NAN, "worker_memory_size": -INF, **FANOUT},
+        "producer_memory_size must be a whole number between 128 and 10240, got nan",
+        "worker_memory_size must be a whole number between 128 and 10240, got -inf",
+    ),
+    fanout(
+        "retry-attempts-infinite",
+        lambda s: {"retry_attempts": INF, "function_retry_attempts": NAN, **FANOUT},
+        "retry_attempts must be a whole number between 0 and 185, got inf",
+        "function_retry_attempts must be a whole number between 0 and 2, got nan",
+    ),
+    fanout(
+        "message-size-nan",
+        lambda s: {"queue_props": sqs.QueueProps(max_message_size_bytes=NAN), **FANOUT},
+        "queue_props.max_message_size_bytes must be a whole number between 1024 and 1048576, got nan",
+    ),
+    # --- constructs of the wrong kind, and strings where a construct goes ------------------
+    table(
+        "queue-as-alarm-topic",
+        lambda s: {"alarm_topic": _queue(s)},
+        "alarm_topic must be an aws_sns.ITopic, got Queue",
+    ),
+    table(
+        "topic-arn-as-alarm-topic",
+        lambda s: {"alarm_topic": TOPIC_ARN},
+        "alarm_topic must be an aws_sns.ITopic, got str",
+    ),
+    table(
+        "topic-as-dead-letter-queue",
+        lambda s: {"dead_letter_queue": sns.Topic(s, "Alarms")},
+        "dead_letter_queue must be an aws_sqs.IQueue, got Topic",
+    ),
+    table(
+        "table-name-as-existing-table",
+        lambda s: {"existing_table": "runs"},
+        "existing_table must be an aws_dynamodb.ITable, got str",
+    ),
+    table(
+        "function-name-as-existing-function",
+        lambda s: {"existing_function": "my-function"},
+        "existing_function must be an aws_lambda.IFunction, got str",
+    ),
+    table(
+        "queue-as-existing-function",
+        lambda s: {"existing_function": _queue(s)},
+        "existing_function must be an aws_lambda.IFunction, got Queue",
+    ),
+    table(
+        "code-as-a-path",
+        lambda s: {"code": "src/app.py", "handler": "app.handler"},
+        "code must be an aws_lambda.Code, got str",
+    ),
+    table(
+        "log-retention-as-days",
+        lambda s: {"log_retention": 30},
+        "log_retention must be an aws_logs.RetentionDays, got int",
+    ),
+    table(
+        "topic-as-schedule-group",
+        lambda s: {"schedule_group": sns.Topic(s, "Alarms")},
+        "schedule_group must be an aws_scheduler.IScheduleGroup, got Topic",
+    ),
+    fanout(
+        "queue-among-worker-layers",
+        lambda s: {"worker_layers": [*_layers(s, 1), _queue(s)], **FANOUT},
+        "worker_layers[1] must be an aws_lambda.ILayerVersion, got Queue",
+    ),
+    fanout(
+        "layer-arn-as-worker-layers",
+        lambda s: {"worker_layers": "arn:aws:lambda:us-east-1:123456789012:layer:deps:1", **FANOUT},
+        "worker_layers must be a list of aws_lambda.ILayerVersion, got str",
+    ),
+    fanout(
+        "queue-url-as-existing-queue",
+        lambda s: {"existing_queue": "https://sqs.us-east-1.amazonaws.com/123456789012/tasks", **FANOUT},
+        "existing_queue must be an aws_sqs.IQueue, got str",
+    ),
+    fanout(
+        "topic-as-run-dead-letter-queue",
+        lambda s: {"run_dead_letter_queue": sns.Topic(s, "Alarms"), **FANOUT},
+        "run_dead_letter_queue must be an aws_sqs.IQueue, got Topic",
+    ),
+    fanout(
+        "secret-arn-as-webhook-secret",
+        lambda s: {"webhook_secret": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hook", **FANOUT},
+        "webhook_secret must be an aws_secretsmanager.ISecret, got str",
+    ),
+    fanout(
+        "queue-as-existing-worker",
+        lambda s: {"tasks": [1], "existing_worker": _queue(s)},
+        "existing_worker must be an aws_lambda.IFunction, got Queue",
+    ),
+    fanout(
+        "function-name-as-existing-producer",
+        lambda s: {"existing_producer": "send-tasks", **WORKER},
+        "existing_producer must be an aws_lambda.IFunction, got str",
+    ),
+    fanout(
+        "queue-as-alarm-topic",
+        lambda s: {"alarm_topic": _queue(s), **FANOUT},
+        "alarm_topic must be an aws_sns.ITopic, got Queue",
+    ),
+    fanout(
+        "worker-code-as-a-string",
+        lambda s: {"tasks": [1], "worker_code": "def handler(e, c): pass", "worker_handler": "index.handler"},
+        "worker_code must be an aws_lambda.Code, got str",
+    ),
+    # --- durations: whole seconds, and the flexible window ---------------------------------
+    table(
+        "max-event-age-with-millis",
+        lambda s: {"max_event_age": Duration.millis(90_500)},
+        "max_event_age must be a whole number of seconds, got 1 minute 30 seconds and 500 millis",
+    ),
+    table(
+        "function-max-event-age-with-millis",
+        lambda s: {"function_max_event_age": Duration.millis(60_500)},
+        "function_max_event_age must be a whole number of seconds, got 1 minute 500 millis",
+    ),
+    fanout(
+        "worker-timeout-with-millis",
+        lambda s: {"worker_timeout": Duration.millis(2500), **FANOUT},
+        "worker_timeout must be a whole number of seconds, got 2 seconds 500 millis",
+    ),
+    fanout(
+        "batching-window-with-millis",
+        lambda s: {"max_batching_window": Duration.millis(1500), **FANOUT},
+        "max_batching_window must be a whole number of seconds, got 1 second 500 millis",
+    ),
+    fanout(
+        "visibility-timeout-with-millis",
+        lambda s: {"queue_props": sqs.QueueProps(visibility_timeout=Duration.millis(400_250)), **FANOUT},
+        "queue_props.visibility_timeout must be a whole number of seconds, got 6 minutes 40 seconds "
+        "and 250 millis",
+    ),
+    table(
+        "time-window-as-a-string",
+        lambda s: {"time_window": "FLEXIBLE"},
+        "time_window must be an aws_scheduler.TimeWindow, got str",
+    ),
+    fanout(
+        "time-window-as-a-duration",
+        lambda s: {"time_window": Duration.minutes(5), **FANOUT},
+        "time_window must be an aws_scheduler.TimeWindow, got Duration",
+    ),
+    # --- existing resources of the app that would fail every run ---------------------------
+    fanout(
+        "existing-queue-visibility-below-the-rule",
+        lambda s: {
+            "existing_queue": _queue(s, visibility_timeout=Duration.minutes(5)),
+            "worker_timeout": Duration.minutes(1),
+            "max_batching_window": Duration.seconds(10),
+            **FANOUT,
+        },
+        "existing_queue visibility timeout must be at least 370 seconds (6 x worker timeout 60 s + "
+        "batching window 10 s), got 300 seconds",
+    ),
+    fanout(
+        "existing-queue-default-worker-visibility",
+        lambda s: {"existing_queue": _queue(s, visibility_timeout=Duration.seconds(30)), **FANOUT},
+        "existing_queue visibility timeout must be at least 360 seconds (6 x worker timeout 60 s + "
+        "batching window 0 s), got 30 seconds",
+    ),
+    fanout(
+        "existing-queue-message-size-below-a-task",
+        lambda s: {
+            "existing_queue": _queue(s, visibility_timeout=Duration.minutes(6), max_message_size_bytes=1024),
+            "tasks": ["x" * 1000],
+            **WORKER,
+        },
+        "existing_queue maximum message size must be at least 1207 bytes (the largest task's message), "
+        "got 1024 bytes",
+    ),
+    fanout(
+        "queue-props-message-size-below-a-task",
+        lambda s: {"queue_props": sqs.QueueProps(max_message_size_bytes=1100), "tasks": ["x" * 1000], **WORKER},
+        "queue_props.max_message_size_bytes must be at least 1207 bytes (the largest task's message), "
+        "got 1100 bytes",
+    ),
+    table(
+        "existing-table-keyed-by-id",
+        lambda s: {
+            "existing_table": dynamodb.Table(
+                s, "Other", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
+            )
+        },
+        "existing_table must be a table whose partition key is the string 'run_id' (the bundled "
+        "handler writes it), got partition key 'id' of type S",
+    ),
+    table(
+        "existing-table-keyed-by-a-number",
+        lambda s: {
+            "existing_table": dynamodb.TableV2(
+                s, "Other", partition_key=dynamodb.Attribute(name="run_id", type=dynamodb.AttributeType.NUMBER)
+            )
+        },
+        "existing_table must be a table whose partition key is the string 'run_id' (the bundled "
+        "handler writes it), got partition key 'run_id' of type N",
+    ),
+    # --- tasks that pass synthesis but fail every run --------------------------------------
+    fanout(
+        "task-nested-too-deeply",
+        lambda s: {**WORKER, "tasks": [{"name": "a"}, _nested(5000)]},
+        "tasks[1] must be JSON-serialisable, got list (nested too deeply)",
+    ),
+    fanout(
+        "task-dict-nested-too-deeply",
+        lambda s: {**WORKER, "tasks": [{"name": "a", "steps": _nested(5000)}]},
+        "tasks[0] must be JSON-serialisable, got dict (nested too deeply)",
+    ),
+    fanout(
+        "task-name-with-a-control-character",
+        lambda s: {**WORKER, "tasks": [{"name": "daily\x00report"}]},
+        "tasks[0].name must be free of control characters and unpaired surrogates (SQS rejects them "
+        "in the task ID), got 'daily\\x00report'",
+    ),
+    fanout(
+        "task-name-with-an-escape",
+        lambda s: {**WORKER, "tasks": [{"name": "ok"}, {"name": "\x1b[31mred"}]},
+        "tasks[1].name must be free of control characters and unpaired surrogates (SQS rejects them "
+        "in the task ID), got '\\x1b[31mred'",
+    ),
+    fanout(
+        "task-name-of-another-tasks-index",
+        lambda s: {**WORKER, "tasks": [{"name": "1"}, {"url": "https://example.com"}]},
+        "tasks[0].name must be different from the ID of tasks[1], which has no name and is known by "
+        "its index, got '1'",
+    ),
+    fanout(
+        "task-name-of-a-later-index",
+        lambda s: {**WORKER, "tasks": ["a", "b", {"name": "0"}]},
+        "tasks[2].name must be different from the ID of tasks[0], which has no name and is known by "
+        "its index, got '0'",
+    ),
+    table(
+        "handler-with-a-control-character",
+        lambda s: {"code": CODE, "handler": "index.\x00handler"},
+        "handler must be 1 to 128 characters without whitespace or control characters, got "
+        "'index.\\x00handler'",
+    ),
 ]
 
 
@@ -726,3 +1057,51 @@ def test_a_queue_key_replaces_the_default_encryption(accepted):
 def test_four_extra_layers_fit_next_to_the_runtime_helpers(accepted):
     built, template = accepted
     assert len(_props(template, built["fanout"].worker)["Layers"]) == 5
+
+
+@pytest.mark.parametrize(
+    "props, expected",
+    [
+        pytest.param(
+            lambda s: {"topic": sqs.Queue(s, "Other"), "webhook_secret": secretsmanager.Secret(s, "Hook")},
+            ["topic must be an aws_sns.ITopic, got Queue"],
+            id="queue-as-topic",
+        ),
+        pytest.param(
+            lambda s: {"topic": sns.Topic(s, "Alarms"), "webhook_secret": TOPIC_ARN},
+            ["webhook_secret must be an aws_secretsmanager.ISecret, got str"],
+            id="arn-as-secret",
+        ),
+        pytest.param(
+            lambda s: {
+                "topic": sns.Topic(s, "Alarms"),
+                "webhook_secret": secretsmanager.Secret(s, "Hook"),
+                "log_retention": "one month",
+            },
+            ["log_retention must be an aws_logs.RetentionDays, got str"],
+            id="log-retention-as-a-string",
+        ),
+    ],
+)
+def test_alarm_webhook_names_a_prop_of_the_wrong_kind(props, expected):
+    stack = Stack(App(), "Test")
+    with pytest.raises(ScheduledTasksValidationError) as caught:
+        AlarmWebhook(stack, "Bad", **props(stack))
+    assert caught.value.problems == expected
+    assert stack.node.find_child("Bad").node.children == []
+
+
+def test_flags_numbers_and_kinds_known_only_at_deploy_time_are_not_checked():
+    stack = Stack(App(), "Test")
+    number = CfnParameter(stack, "Number", type="Number").value_as_number
+    fan = ScheduledTaskFanout(
+        stack,
+        "Fanout",
+        schedule=HOURLY,
+        batch_size=number,
+        max_concurrency=number,
+        existing_queue=sqs.Queue(stack, "Tasks", visibility_timeout=Duration.seconds(number)),
+        log_retention=logs.RetentionDays.ONE_WEEK,
+        **FANOUT,
+    )
+    assert fan.queue is not None

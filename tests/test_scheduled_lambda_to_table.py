@@ -583,6 +583,12 @@ def test_every_problem_is_reported_at_once():
     )
 
 
+#: Resources of another app, standing in for what a user brings (the construct raises before using them).
+_ELSEWHERE = Stack(App(), "Elsewhere")
+_RUNS = dynamodb.Table.from_table_name(_ELSEWHERE, "Runs", "runs")
+_ALARMS = sns.Topic.from_topic_arn(_ELSEWHERE, "Alarms", "arn:aws:sns:us-east-1:123456789012:alarms")
+
+
 @pytest.mark.parametrize(
     "props, expected",
     [
@@ -591,7 +597,7 @@ def test_every_problem_is_reported_at_once():
             "code and handler: give both or neither, got code only",
         ),
         (
-            {"table_props": dynamodb.TableProps(), "existing_table": "TABLE"},
+            {"table_props": dynamodb.TableProps(), "existing_table": _RUNS},
             "existing_table, table_props: give at most one of them, got 2",
         ),
         (
@@ -618,7 +624,7 @@ def test_every_problem_is_reported_at_once():
             },
             "end must be after start (2027-01-01T00:00:00+00:00), got '2026-01-01T00:00:00+00:00'",
         ),
-        ({"alarms": False, "alarm_topic": "TOPIC"}, "alarm_topic: needs alarms, got alarms=False"),
+        ({"alarms": False, "alarm_topic": _ALARMS}, "alarm_topic: needs alarms, got alarms=False"),
         ({"timeout": Duration.minutes(16)}, "timeout must be between 1 second and 15 minutes, got 16 minutes"),
     ],
 )

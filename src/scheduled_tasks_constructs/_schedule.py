@@ -62,8 +62,9 @@ def validate_schedule_props(problems: Problems, options: ScheduleOptions) -> Non
             problems.add(prop, "a datetime.datetime", Described(type(value).__name__))
         elif value is not None and value.tzinfo is None:
             problems.add(prop, "a timezone-aware datetime.datetime", Described(f"{value.isoformat()} (naive)"))
-    if schedule_group is not None and not hasattr(schedule_group, "schedule_group_arn"):
-        problems.add("schedule_group", "an aws_scheduler.IScheduleGroup", Described(type(schedule_group).__name__))
+    problems.interface("schedule_group", schedule_group, "schedule_group_arn", "an aws_scheduler.IScheduleGroup")
+    problems.boolean("schedule_enabled", options.enabled)
+    _validate_time_window(problems, options.time_window)
     if isinstance(start, _dt.datetime) and isinstance(end, _dt.datetime):
         if _aware(end) <= _aware(start):
             problems.add("end", f"after start ({start.isoformat()})", end.isoformat())
@@ -71,6 +72,27 @@ def validate_schedule_props(problems: Problems, options: ScheduleOptions) -> Non
     problems.duration_range(
         "max_event_age", max_event_age, Duration.seconds(60), Duration.hours(24)
     )
+
+
+#: The flexible time window the Scheduler allows, in minutes.
+FLEXIBLE_WINDOW_MINUTES = (1, 1440)
+
+
+def _validate_time_window(problems: Problems, window: Any) -> None:
+    if window is None:
+        return
+    if not isinstance(window, scheduler.TimeWindow):
+        problems.add("time_window", "an aws_scheduler.TimeWindow", Described(type(window).__name__))
+        return
+    max_window = window.max_window
+    if max_window is None or is_token(max_window):
+        return
+    low, high = FLEXIBLE_WINDOW_MINUTES
+    millis = max_window.to_milliseconds()
+    if millis % 60000 or not low <= millis // 60000 <= high:
+        problems.add(
+            "time_window", f"off or a flexible window of {low} to {high} whole minutes", max_window
+        )
 
 
 def _aware(value: _dt.datetime) -> _dt.datetime:
@@ -377,9 +399,17 @@ def validate_function_props(
                     f"{p}{prop}: only applies to a function the construct creates, got it "
                     f"with {existing}"
                 )
+    if code is not None and not isinstance(code, lambda_.Code):
+        problems.add(f"{p}code", "an aws_lambda.Code", Described(type(code).__name__))
+    problems.interface(existing, existing_function, "function_arn", "an aws_lambda.IFunction")
     problems.integer_range(f"{p}memory_size", memory_size, 128, 10240)
     problems.duration_range(f"{p}timeout", timeout, Duration.seconds(1), max_timeout)
-    problems.name(f"{p}handler", handler, r"\S{1,128}", "1 to 128 characters without whitespace")
+    problems.name(
+        f"{p}handler",
+        handler,
+        r"[^\s\x00-\x1f\x7f]{1,128}",
+        "1 to 128 characters without whitespace or control characters",
+    )
     if environment is not None and not isinstance(environment, Mapping):
         problems.add(f"{p}environment", "a mapping of names to strings", Described(type(environment).__name__))
         environment = None
@@ -475,3 +505,26 @@ def set_existing_environment(
         f"{prop} is not an aws_lambda.Function, so the construct cannot set its environment: "
         f"set {wanted} in {prop}'s environment yourself",
     )
+
+
+def validate_common_props(
+    problems: Problems,
+    *,
+    log_retention: Any,
+    tracing: Any,
+    alarms: Any,
+    alarm_topic: Any,
+) -> None:
+    """Check the kinds of the logging, tracing and alarm props both constructs take."""
+    if log_retention is not None and not isinstance(log_retention, logs.RetentionDays):
+        problems.add("log_retention", "an aws_logs.RetentionDays", Described(type(log_retention).__name__))
+    problems.boolean("tracing", tracing)
+    problems.boolean("alarms", alarms)
+    problems.interface("alarm_topic", alarm_topic, "topic_arn", "an aws_sns.ITopic")
+
+
+def validate_dead_letter_queue(problems: Problems, prop: str, queue: Any) -> None:
+    """Check a queue the Scheduler and Lambda send failures to: an ``IQueue``, standard."""
+    if problems.interface(prop, queue, "queue_arn", "an aws_sqs.IQueue") and queue is not None:
+        if getattr(queue, "fifo", False) is True:
+            problems.add(prop, "a standard queue", Described("a FIFO queue"))

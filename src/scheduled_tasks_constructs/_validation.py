@@ -7,6 +7,7 @@ unresolved tokens are skipped: they are only known at deploy time.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, List, Optional
 
@@ -36,6 +37,8 @@ def is_token(value: Any) -> bool:
         return False
     if isinstance(value, Duration):
         return bool(value.is_unresolved())
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # NaN and infinity never reach jsii: they stop its kernel
     if isinstance(value, (str, int, float)):
         return Token.is_unresolved(value)
     return False
@@ -82,6 +85,26 @@ class Problems:
         ):
             self.add(prop, f"a whole number between {low} and {high}", value)
 
+    def boolean(self, prop: str, value: Any) -> None:
+        """Check an optional flag is ``True`` or ``False`` (a string such as ``"no"`` would read as true)."""
+        if value is None or isinstance(value, bool) or is_token(value):
+            return
+        self.add(prop, "True or False", value if isinstance(value, (str, int, float)) else Described(type(value).__name__))
+
+    def interface(self, prop: str, value: Any, attribute: str, allowed: str) -> bool:
+        """Check an optional construct is of the kind ``allowed`` names, by the ``attribute`` it must have.
+
+        jsii interfaces are not runtime-checkable, so the test is for what the
+        construct uses (``queue_arn`` of an ``IQueue``, ``topic_arn`` of an
+        ``ITopic`` ...). Returns True when ``value`` is None or fits.
+        """
+        if value is None:
+            return True
+        if isinstance(value, (str, bytes, int, float, bool)) or not hasattr(value, attribute):
+            self.add(prop, allowed, Described(type(value).__name__))
+            return False
+        return True
+
     def duration_range(
         self,
         prop: str,
@@ -99,7 +122,13 @@ class Problems:
             return
         millis = value.to_milliseconds()
         if whole_seconds and millis % 1000:
-            self.add(prop, "a whole number of seconds", value)
+            human = value.to_human_string()
+            # The human form of a long duration drops its milliseconds.
+            self.add(
+                prop,
+                "a whole number of seconds",
+                value if "milli" in human else Described(f"{human} and {int(millis % 1000)} millis"),
+            )
         elif not low.to_milliseconds() <= millis <= high.to_milliseconds():
             self.add(
                 prop,

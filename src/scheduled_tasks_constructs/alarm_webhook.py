@@ -66,6 +66,8 @@ class AlarmWebhook(Construct):
             problems.add(
                 "webhook_secret", "an aws_secretsmanager.ISecret", Described(type(webhook_secret).__name__)
             )
+        if log_retention is not None and not isinstance(log_retention, logs.RetentionDays):
+            problems.add("log_retention", "an aws_logs.RetentionDays", Described(type(log_retention).__name__))
         problems.raise_if_any()
 
         function, role, log_group = _schedule.create_function(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import List, Mapping, Optional
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -204,6 +204,9 @@ class ScheduledLambdaToTable(Construct):
             "function_max_event_age", function_max_event_age, Duration.seconds(60), Duration.hours(6)
         )
         problems.exclusive(existing_table=existing_table, table_props=table_props)
+        if problems.interface("existing_table", existing_table, "table_name", "an aws_dynamodb.ITable"):
+            if code is None and existing_function is None:
+                _validate_table_key(problems, existing_table)
         if table_props is not None and not isinstance(table_props, dynamodb.TableProps):
             problems.add("table_props", "an aws_dynamodb.TableProps", Described(type(table_props).__name__))
         elif table_props is not None:
@@ -230,10 +233,12 @@ class ScheduledLambdaToTable(Construct):
             problems.add_message(
                 "item_ttl: only applies to a table the construct creates, got it with existing_table"
             )
+        _schedule.validate_common_props(
+            problems, log_retention=log_retention, tracing=tracing, alarms=alarms, alarm_topic=alarm_topic
+        )
         if alarm_topic is not None and alarms is False:
             problems.add_message("alarm_topic: needs alarms, got alarms=False")
-        if dead_letter_queue is not None and getattr(dead_letter_queue, "fifo", False):
-            problems.add("dead_letter_queue", "a standard queue", Described("a FIFO queue"))
+        _schedule.validate_dead_letter_queue(problems, "dead_letter_queue", dead_letter_queue)
         problems.raise_if_any()
 
         #: The table each run is recorded in.
@@ -364,3 +369,41 @@ class ScheduledLambdaToTable(Construct):
         construct with it adds no layer unless you read this).
         """
         return RuntimeLayer.of(self)
+
+
+def _validate_table_key(problems: Problems, table: Optional[dynamodb.ITable]) -> None:
+    """Check the key of a table defined in this app fits the bundled handler.
+
+    Only a table whose key schema the app holds (its ``CfnTable`` or
+    ``CfnGlobalTable``) is checked; an imported table's key is unknown.
+    """
+    if table is None:
+        return
+    resource = getattr(getattr(table, "node", None), "default_child", None)
+    schema = getattr(resource, "key_schema", None)
+    if not isinstance(schema, (list, tuple)) or is_token(schema):
+        return
+    keys = {getattr(k, "key_type", None): getattr(k, "attribute_name", None) for k in schema}
+    partition = keys.get("HASH")
+    if not isinstance(partition, str) or is_token(partition):
+        return
+    definitions = getattr(resource, "attribute_definitions", None)
+    if definitions is not None and not isinstance(definitions, (list, tuple)):
+        # A TableV2 holds them lazily: as the template will.
+        definitions = Stack.of(table).resolve(definitions)
+    types = {}
+    for item in definitions if isinstance(definitions, (list, tuple)) else []:
+        if isinstance(item, Mapping):
+            types[item.get("AttributeName", item.get("attributeName"))] = item.get(
+                "AttributeType", item.get("attributeType")
+            )
+        else:
+            types[getattr(item, "attribute_name", None)] = getattr(item, "attribute_type", None)
+    kind = types.get(partition)
+    if partition != PARTITION_KEY or kind not in (None, "S"):
+        given = f"partition key {partition!r}" + (f" of type {kind}" if kind else "")
+        problems.add(
+            "existing_table",
+            f"a table whose partition key is the string {PARTITION_KEY!r} (the bundled handler writes it)",
+            Described(given),
+        )

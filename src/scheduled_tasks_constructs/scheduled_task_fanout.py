@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import re
 from typing import Any, List, Mapping, Optional, Sequence
 
 from aws_cdk import Duration, Names
@@ -146,7 +147,9 @@ class ScheduledTaskFanout(Construct):
         How long a producer run may wait for Lambda (60 s - 6 h). Default: 1 hour.
     existing_queue : aws_sqs.IQueue, optional
         A standard queue instead of creating one (give it a redrive policy
-        yourself). Default: none.
+        yourself). When it is a queue of this app, its visibility timeout (if
+        set) must follow the rule below and its maximum message size must hold
+        the largest task's message. Default: none.
     queue_props : aws_sqs.QueueProps, optional
         Overrides for the created queue (not ``dead_letter_queue`` or the
         FIFO settings: the task queue is a standard queue).
@@ -278,6 +281,12 @@ class ScheduledTaskFanout(Construct):
                 "worker_layers: only applies to a worker the construct creates, got it with "
                 "existing_worker"
             )
+        elif worker_layers is not None and (
+            isinstance(worker_layers, (str, bytes)) or not isinstance(worker_layers, Sequence)
+        ):
+            problems.add(
+                "worker_layers", "a list of aws_lambda.ILayerVersion", Described(type(worker_layers).__name__)
+            )
         elif worker_layers is not None and len(worker_layers) > _MAX_WORKER_LAYERS:
             problems.add(
                 "worker_layers",
@@ -285,6 +294,11 @@ class ScheduledTaskFanout(Construct):
                 "layer is one)",
                 Described(f"{len(worker_layers)} layers"),
             )
+        if isinstance(worker_layers, Sequence) and not isinstance(worker_layers, (str, bytes)):
+            for index, layer in enumerate(worker_layers):
+                problems.interface(
+                    f"worker_layers[{index}]", layer, "layer_version_arn", "an aws_lambda.ILayerVersion"
+                )
         if existing_producer is not None and existing_worker is not None:
             for prop, value in (("log_retention", log_retention), ("tracing", tracing)):
                 if value is not None:
@@ -348,7 +362,7 @@ class ScheduledTaskFanout(Construct):
                 or (
                     isinstance(max_batching_window, Duration)
                     and not is_token(max_batching_window)
-                    and max_batching_window.to_seconds() < 1
+                    and max_batching_window.to_milliseconds() < 1000
                 )
             )
         ):
@@ -358,12 +372,16 @@ class ScheduledTaskFanout(Construct):
                 max_batching_window if max_batching_window is not None else Described("none"),
             )
         problems.integer_range("max_concurrency", max_concurrency, 2, 1000)
+        _schedule.validate_common_props(
+            problems, log_retention=log_retention, tracing=tracing, alarms=alarms, alarm_topic=alarm_topic
+        )
         if alarm_topic is not None and alarms is False:
             problems.add_message("alarm_topic: needs alarms, got alarms=False")
+        problems.interface("webhook_secret", webhook_secret, "secret_arn", "an aws_secretsmanager.ISecret")
 
         effective_worker_timeout = _worker_timeout(worker_timeout, existing_worker)
         window_s = (
-            max_batching_window.to_seconds()
+            max_batching_window.to_milliseconds() / 1000
             if isinstance(max_batching_window, Duration) and not is_token(max_batching_window)
             else 0
         )
@@ -389,7 +407,7 @@ class ScheduledTaskFanout(Construct):
                     )
             given = queue_props._values.get("visibility_timeout")
             if isinstance(given, Duration) and required_visibility is not None and not is_token(given):
-                if given.to_seconds() < required_visibility:
+                if given.to_milliseconds() < required_visibility * 1000:
                     problems.add(
                         "queue_props.visibility_timeout",
                         f"at least {required_visibility} seconds (6 x worker timeout "
@@ -409,15 +427,31 @@ class ScheduledTaskFanout(Construct):
                 ("receive_message_wait_time", Duration.seconds(0), Duration.seconds(20)),
             ):
                 problems.duration_range(f"queue_props.{key}", queue_props._values.get(key), low, high)
-            problems.integer_range(
-                "queue_props.max_message_size_bytes",
-                queue_props._values.get("max_message_size_bytes"),
-                1024,
-                1_048_576,
+            size_limit = queue_props._values.get("max_message_size_bytes")
+            problems.integer_range("queue_props.max_message_size_bytes", size_limit, 1024, 1_048_576)
+            _validate_message_size(
+                problems, "queue_props.max_message_size_bytes", size_limit, tasks if not problems.items else None
             )
         for prop, queue in (("existing_queue", existing_queue), ("run_dead_letter_queue", run_dead_letter_queue)):
-            if queue is not None and getattr(queue, "fifo", False):
-                problems.add(prop, "a standard queue", Described("a FIFO queue"))
+            _schedule.validate_dead_letter_queue(problems, prop, queue)
+        if isinstance(existing_queue, sqs.Queue):
+            # An existing worker's timeout may be unknown: the rule then assumes 15 minutes,
+            # which is only a guess, not a reason to reject the queue.
+            timeout_known = worker_timeout is not None or existing_worker is None or isinstance(
+                getattr(existing_worker, "timeout", None), Duration
+            )
+            _validate_existing_queue(
+                problems,
+                existing_queue,
+                required_visibility=required_visibility if timeout_known else None,
+                visibility_rule=(
+                    None
+                    if effective_worker_timeout is None
+                    else f"6 x worker timeout {int(effective_worker_timeout)} s + batching window "
+                    f"{int(window_s)} s"
+                ),
+                tasks=tasks if not problems.items else None,
+            )
         problems.raise_if_any()
 
         #: Tasks sent by the bundled producer on every run (None with your own producer and no tasks).
@@ -610,6 +644,74 @@ class ScheduledTaskFanout(Construct):
 #: Lambda allows 5 layers per function; the worker always has the runtime helpers layer.
 _MAX_WORKER_LAYERS = 4
 
+#: Characters SQS rejects in message attributes: control characters other than
+#: tab, line feed and carriage return; surrogates; U+FFFE and U+FFFF.
+_INVALID_SQS_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+#: The longest execution ID and scheduled time of a run (a UUID, an ISO 8601 time in UTC).
+_SAMPLE_RUN = {"execution_id": "x" * 36, "scheduled_time": "2026-01-01T00:00:00Z"}
+
+
+def _largest_message(tasks: Sequence[Any]) -> int:
+    """The size in bytes of the largest message the bundled producer sends for ``tasks``."""
+    largest = 0
+    for index, task in enumerate(tasks):
+        name = task.get("name") if isinstance(task, dict) else None
+        task_id = f"{_SAMPLE_RUN['execution_id']}/{name if isinstance(name, str) else index}"
+        body = json.dumps(
+            {**_SAMPLE_RUN, "task": task, "task_id": task_id}, sort_keys=True, separators=(",", ":")
+        )
+        # SQS counts the body and the task_id attribute's name, type and value.
+        size = len(body.encode("utf-8")) + len("task_id") + len("String") + len(task_id.encode("utf-8"))
+        largest = max(largest, size)
+    return largest
+
+
+def _validate_existing_queue(
+    problems: Problems,
+    queue: sqs.Queue,
+    *,
+    required_visibility: Optional[int],
+    visibility_rule: Optional[str],
+    tasks: Optional[Sequence[Any]],
+) -> None:
+    """Check the settings of a queue defined in this app that the worker and producer rely on.
+
+    Only what the app's ``CfnQueue`` holds is checked; SQS defaults (a
+    visibility timeout of 30 seconds) are not assumed.
+    """
+    resource = queue.node.default_child
+    visibility = getattr(resource, "visibility_timeout", None)
+    if (
+        isinstance(visibility, (int, float))
+        and not is_token(visibility)
+        and required_visibility is not None
+        and visibility < required_visibility
+    ):
+        problems.add(
+            "existing_queue visibility timeout",
+            f"at least {required_visibility} seconds ({visibility_rule})",
+            Described(f"{int(visibility)} seconds"),
+        )
+    _validate_message_size(
+        problems, "existing_queue maximum message size", getattr(resource, "maximum_message_size", None), tasks
+    )
+
+
+def _validate_message_size(problems: Problems, prop: str, limit: Any, tasks: Optional[Sequence[Any]]) -> None:
+    """Check a queue's message size limit holds the largest message of the static ``tasks``."""
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, (int, float))
+        or is_token(limit)
+        or not isinstance(tasks, (list, tuple))
+        or _schedule.has_token(tasks)
+    ):
+        return
+    largest = _largest_message(tasks)
+    if largest > limit:
+        problems.add(prop, f"at least {largest} bytes (the largest task's message)", Described(f"{int(limit)} bytes"))
+
 
 def _worker_timeout(
     worker_timeout: Optional[Duration], existing_worker: Optional[lambda_.IFunction]
@@ -617,11 +719,11 @@ def _worker_timeout(
     if worker_timeout is not None:
         if not isinstance(worker_timeout, Duration) or is_token(worker_timeout):
             return None
-        return worker_timeout.to_seconds()
+        return worker_timeout.to_milliseconds() / 1000
     if existing_worker is not None:
         timeout = getattr(existing_worker, "timeout", None)
         if isinstance(timeout, Duration) and not is_token(timeout):
-            return timeout.to_seconds()
+            return timeout.to_milliseconds() / 1000
         return 900.0  # unknown: assume Lambda's longest timeout
     return _defaults.WORKER_TIMEOUT.to_seconds()
 
@@ -633,17 +735,37 @@ def _validate_tasks(problems: Problems, tasks: Any) -> None:
     if not 1 <= len(tasks) <= _defaults.MAX_STATIC_TASKS:
         problems.add("tasks", f"a list of 1 to {_defaults.MAX_STATIC_TASKS} tasks", Described(f"{len(tasks)} tasks"))
     names: dict = {}
+    unnamed: List[int] = []
     for index, task in enumerate(tasks):
         try:
             json.dumps(task, allow_nan=False)
+        except RecursionError:
+            problems.add(f"tasks[{index}]", "JSON-serialisable", Described(f"{type(task).__name__} (nested too deeply)"))
+            continue
         except (TypeError, ValueError) as exc:
             problems.add(f"tasks[{index}]", "JSON-serialisable", Described(f"{type(task).__name__} ({exc})"))
             continue
-        if isinstance(task, dict) and isinstance(task.get("name"), str):
-            if task["name"] in names:
-                problems.add(
-                    f"tasks[{index}].name",
-                    f"unique within tasks (tasks[{names[task['name']]}] has it too)",
-                    task["name"],
-                )
-            names.setdefault(task["name"], index)
+        if not (isinstance(task, dict) and isinstance(task.get("name"), str)):
+            unnamed.append(index)
+            continue
+        name = task["name"]
+        if _INVALID_SQS_TEXT.search(name):
+            problems.add(
+                f"tasks[{index}].name",
+                "free of control characters and unpaired surrogates (SQS rejects them in the task ID)",
+                Described(ascii(name)),
+            )
+        if name in names:
+            problems.add(
+                f"tasks[{index}].name",
+                f"unique within tasks (tasks[{names[name]}] has it too)",
+                name,
+            )
+        names.setdefault(name, index)
+    for index in unnamed:
+        if str(index) in names:
+            problems.add(
+                f"tasks[{names[str(index)]}].name",
+                f"different from the ID of tasks[{index}], which has no name and is known by its index",
+                str(index),
+            )

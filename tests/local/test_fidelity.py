@@ -50,10 +50,11 @@ ScheduledLambdaToTable(stack, "UserCode", schedule=hourly, code=code("user_code"
 # A function that imports a module that is in the development environment but in no layer.
 ScheduledLambdaToTable(stack, "MissingModule", schedule=hourly, code=code("needs_pytest"), handler="handler.handler",
                        alarms=False, function_retry_attempts=0)
-# The bundled handler with a table keyed otherwise.
+# The bundled handler with a table keyed otherwise (an imported one: for a table of the app,
+# synthesis already refuses the key schema).
 ScheduledLambdaToTable(
     stack, "KeyedOtherwise", schedule=hourly, alarms=False, function_retry_attempts=1,
-    existing_table=dynamodb.Table(stack, "IdTable", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)),
+    existing_table=dynamodb.Table.from_table_name(stack, "IdTable", "keyed-by-id"),
 )
 # A function of the app brought as existing_function: it gets TABLE_NAME.
 ScheduledLambdaToTable(
@@ -203,15 +204,21 @@ def test_a_module_in_no_layer_fails_locally_as_in_lambda(run) -> None:
     assert count == 2
 
 
-def test_the_bundled_handler_fails_on_a_table_keyed_otherwise(run) -> None:
-    code, report, err = run("KeyedOtherwise")
+def test_the_bundled_handler_fails_on_a_table_keyed_otherwise(run, tmp_path: Path) -> None:
+    schema = tmp_path / "keyed-by-id.json"
+    schema.write_text(json.dumps({"tables": {"keyed-by-id": {
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    }}}))
+
+    code, report, err = run("KeyedOtherwise", "--external-resources", str(schema))
 
     assert code == 1
     (construct,) = report["constructs"]
     assert construct["runs_failed"] == 2 and construct["invocations"] == 4  # one retry each, then the destination
     assert construct["table_items"] == 0 and construct["runs_dead_lettered"] == 2
     (error,) = construct["errors"]["scheduled function"]
-    assert error.startswith("ClientError") and "run_id" in error or "key" in error.lower()
+    assert error.startswith("ClientError: ") and "key" in error.lower()  # the item lacks the table's key
 
 
 def test_an_existing_function_of_the_app_runs_and_gets_table_name(run, assembly_dir: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -40,9 +41,9 @@ def notifier_env(
     arn = secretsmanager.create_secret(Name=f"hook-{uuid.uuid4().hex}", SecretString=url)["ARN"]
     lambda_env.setenv("WEBHOOK_SECRET_ARN", arn)
     lambda_env.setenv("WEBHOOK_KIND", "discord")
-    alarm_notifier._webhook_url.cache_clear()
+    alarm_notifier._webhook_urls.clear()
     yield lambda_env
-    alarm_notifier._webhook_url.cache_clear()
+    alarm_notifier._webhook_urls.clear()
 
 
 def test_alarm_and_plain_messages_are_posted(httpserver: HTTPServer, notifier_env: Any) -> None:
@@ -76,3 +77,30 @@ def test_a_failed_post_raises_so_lambda_retries(httpserver: HTTPServer, notifier
 def test_malformed_events_are_rejected(event: Any, notifier_env: Any) -> None:
     with pytest.raises(MalformedEventError):
         alarm_notifier.handler(event, None)
+
+
+def test_a_rotated_url_is_read_again_when_the_old_one_is_rejected(
+    httpserver: HTTPServer, notifier_env: pytest.MonkeyPatch, secretsmanager: Any
+) -> None:
+    # GIVEN a warm function that has posted once, then a rotated secret and a revoked old URL
+    httpserver.expect_request("/api/webhooks/1/abc", method="POST").respond_with_data("", status=204)
+    alarm_notifier.handler(sns_event(("first", None)), None)
+    httpserver.clear_all_handlers()
+    httpserver.expect_request("/api/webhooks/1/abc", method="POST").respond_with_data("", status=404)
+    httpserver.expect_request("/api/webhooks/2/new", method="POST").respond_with_data("", status=204)
+    secretsmanager.put_secret_value(
+        SecretId=os.environ["WEBHOOK_SECRET_ARN"], SecretString=httpserver.url_for("/api/webhooks/2/new")
+    )
+
+    # WHEN the next notification arrives
+    result = alarm_notifier.handler(sns_event(("second", None)), None)
+
+    # THEN it is posted to the new URL, and the secret was read twice in all
+    assert result == {"posted": 1}
+    posted = [(request.path, json.loads(request.get_data())) for request, _ in httpserver.log]
+    assert posted == [
+        ("/api/webhooks/1/abc", {"content": "first"}),
+        ("/api/webhooks/1/abc", {"content": "second"}),
+        ("/api/webhooks/2/new", {"content": "second"}),
+    ]
+    assert alarm_notifier._webhook_urls.reads == 2

@@ -294,12 +294,49 @@ def test_oversized_task_raises_before_anything_is_sent(
     size = caught.value.size
     assert size > DEFAULT_MAX_MESSAGE_BYTES
     assert str(caught.value) == (
-        f"task 'exec-1/huge' is {size} bytes, over the limit of 262144 bytes "
+        f"task 'exec-1/huge' is {size} bytes, over the limit of 1048576 bytes "
         "(message body plus the task_id attribute)"
     )
     # AND nothing at all was sent
     assert counting.batches == []
     assert queue_messages(queue.url) == []
+
+
+def test_the_default_limit_is_the_sqs_maximum_of_1_mib() -> None:
+    assert DEFAULT_MAX_MESSAGE_BYTES == 1_048_576
+
+
+def test_a_task_over_256_kib_is_sent_by_default(
+    make_queue: Callable[..., Any],
+    new_client: Callable[[str], Any],
+    queue_messages: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    # GIVEN a task just over the old 256 KiB limit, and a queue with the SQS default size limit
+    queue = make_queue()
+    blob = "x" * (262_144 + 1)
+
+    # WHEN it is sent with the default limit
+    report = send_tasks(queue.url, [{"name": "big", "blob": blob}], run=RUN, client=new_client("sqs"))
+
+    # THEN it arrives whole
+    assert report.sent == 1
+    (message,) = queue_messages(queue.url)
+    assert json.loads(message["Body"])["task"]["blob"] == blob
+
+
+def test_a_task_over_1_mib_names_itself_and_a_lower_limit_still_applies() -> None:
+    just_over = [{"name": "big", "blob": "x" * DEFAULT_MAX_MESSAGE_BYTES}]
+    with pytest.raises(TaskTooLargeError) as caught:
+        build_messages(just_over, RUN)
+    assert caught.value.task_id == "exec-1/big"
+    assert caught.value.limit == 1_048_576
+
+    over_256_kib = [{"name": "mid", "blob": "x" * 262_144}]
+    build_messages(over_256_kib, RUN)
+    with pytest.raises(TaskTooLargeError) as caught:
+        build_messages(over_256_kib, RUN, max_message_bytes=262_144)
+    assert caught.value.task_id == "exec-1/mid"
+    assert caught.value.limit == 262_144
 
 
 def test_message_size_counts_the_task_id_attribute() -> None:
@@ -321,11 +358,11 @@ def test_batches_also_respect_the_total_size(
 ) -> None:
     queue = make_queue()
     counting = CountingClient(new_client("sqs"))
-    tasks = [{"name": f"t{i}", "blob": "x" * 60_000} for i in range(10)]
+    tasks = [{"name": f"t{i}", "blob": "x" * 240_000} for i in range(10)]
 
     report = send_tasks(queue.url, tasks, run=RUN, client=counting.client)
 
-    # 4 x ~60 KB fit in 256 KiB, 5 do not: 4 + 4 + 2
+    # 4 x ~240 KB fit in 1 MiB, 5 do not: 4 + 4 + 2
     assert sorted(len(batch) for batch in counting.batches) == [2, 4, 4]
     assert report.requests == 3
     assert len(queue_messages(queue.url)) == 10

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,8 @@ from werkzeug import Request, Response
 from scheduled_tasks_constructs.runtime import worker
 from scheduled_tasks_constructs.runtime.webhook import (
     DISCORD_MAX_CONTENT,
+    REVOKED_URL_STATUSES,
+    WEBHOOK_URL_MAX_AGE_SECONDS,
     WebhookError,
     build_payload,
     detect_kind,
@@ -316,9 +318,9 @@ def test_binary_secret_is_rejected(secretsmanager: Any) -> None:
 
 @pytest.fixture
 def posting_env(lambda_env: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    worker._webhook_url.cache_clear()
+    worker._webhook_urls.clear()
     yield lambda_env
-    worker._webhook_url.cache_clear()
+    worker._webhook_urls.clear()
 
 
 def sqs_record(message_id: str, task_id: str, payload: Any) -> dict[str, Any]:
@@ -363,7 +365,7 @@ def test_task_handler_posts_each_result(
         {"text": "report ready"},
         {"text": '{"rows": 12, "table": "sales"}'},
     ]
-    assert worker._webhook_url.cache_info().misses == 1
+    assert worker._webhook_urls.reads == 1
 
 
 def test_a_post_that_keeps_failing_is_logged_and_does_not_fail_the_task(
@@ -468,3 +470,115 @@ def test_unknown_webhook_kind_is_a_configuration_error(posting_env: pytest.Monke
         RuntimeError, match="^environment variable WEBHOOK_KIND must be slack or discord$"
     ):
         handler({"Records": []}, None)
+
+
+# A rotated webhook secret
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(posting_env: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    posting_env.setattr(worker._webhook_urls, "clock", fake)
+    return fake
+
+
+def rotating_handler(
+    httpserver: HTTPServer, secretsmanager: Any, posting_env: pytest.MonkeyPatch
+) -> tuple[Any, Callable[[str], None]]:
+    arn = make_secret(secretsmanager, httpserver.url_for("/hook/old"))
+    posting_env.setenv("WEBHOOK_SECRET_ARN", arn)
+    posting_env.setenv("WEBHOOK_KIND", "slack")
+    posting_env.setattr(worker, "_POST_RETRY_DELAYS", (0.0, 0.0))
+
+    def rotate(path: str) -> None:
+        secretsmanager.put_secret_value(SecretId=arn, SecretString=httpserver.url_for(path))
+
+    return task_handler(lambda task: task.task_id, post_results=True), rotate
+
+
+def test_a_rotated_url_is_used_once_the_cached_one_is_too_old(
+    httpserver: HTTPServer,
+    secretsmanager: Any,
+    posting_env: pytest.MonkeyPatch,
+    clock: FakeClock,
+) -> None:
+    # GIVEN a warm container that has posted to the old URL, and the secret then rotated
+    httpserver.expect_request("/hook/old", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/hook/new", method="POST").respond_with_data("ok")
+    handler, rotate = rotating_handler(httpserver, secretsmanager, posting_env)
+    handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
+    rotate("/hook/new")
+
+    # WHEN a task runs just within the cache age, and another one just after it
+    clock.now += WEBHOOK_URL_MAX_AGE_SECONDS - 1
+    handler({"Records": [sqs_record("m-2", "e/2", {})]}, None)
+    clock.now += 1
+    handler({"Records": [sqs_record("m-3", "e/3", {})]}, None)
+
+    # THEN the first still goes to the old URL, the second to the new one
+    assert received_json(httpserver, "/hook/old") == [{"text": "e/1"}, {"text": "e/2"}]
+    assert received_json(httpserver, "/hook/new") == [{"text": "e/3"}]
+    assert worker._webhook_urls.reads == 2
+
+
+@pytest.mark.parametrize("status", sorted(REVOKED_URL_STATUSES))
+def test_a_revoked_url_makes_the_secret_be_read_again_and_the_post_sent_once_more(
+    httpserver: HTTPServer,
+    secretsmanager: Any,
+    posting_env: pytest.MonkeyPatch,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+) -> None:
+    # GIVEN a cached URL that the webhook now rejects, and a new URL in the secret
+    httpserver.expect_request("/hook/old", method="POST").respond_with_data("ok")
+    handler, rotate = rotating_handler(httpserver, secretsmanager, posting_env)
+    handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
+    httpserver.clear_all_handlers()
+    httpserver.expect_request("/hook/old", method="POST").respond_with_data("no", status=status)
+    httpserver.expect_request("/hook/new", method="POST").respond_with_data("ok")
+    rotate("/hook/new")
+
+    # WHEN a task runs well within the cache age
+    clock.now += 1
+    with caplog.at_level("WARNING"):
+        response = handler({"Records": [sqs_record("m-2", "e/2", {})]}, None)
+
+    # THEN the old URL was tried once, the secret read again, and the result posted to the new URL
+    assert response == {"batchItemFailures": []}
+    assert received_json(httpserver, "/hook/old") == [{"text": "e/1"}, {"text": "e/2"}]
+    assert received_json(httpserver, "/hook/new") == [{"text": "e/2"}]
+    assert worker._webhook_urls.reads == 2
+    assert [entry for entry in caplog.records if entry.name == worker.__name__] == []
+
+
+def test_a_revoked_url_still_in_the_secret_is_posted_to_only_once(
+    httpserver: HTTPServer,
+    secretsmanager: Any,
+    posting_env: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a webhook that rejects the URL, which the secret still holds
+    httpserver.expect_request("/hook/old", method="POST").respond_with_data("no", status=403)
+    handler, _ = rotating_handler(httpserver, secretsmanager, posting_env)
+
+    # WHEN a task runs
+    with caplog.at_level("ERROR"):
+        response = handler({"Records": [sqs_record("m-1", "e/1", {})]}, None)
+
+    # THEN the secret was read twice, the post sent once, and the rejection logged
+    assert response == {"batchItemFailures": []}
+    assert received_json(httpserver, "/hook/old") == [{"text": "e/1"}]
+    assert worker._webhook_urls.reads == 2
+    assert caplog.records[0].getMessage() == (
+        "task e/1 (message m-1) succeeded but its result was not reported: "
+        "WebhookError: webhook returned HTTP 403"
+    )

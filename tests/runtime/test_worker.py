@@ -256,6 +256,65 @@ def test_failures_are_logged_with_the_error_message_but_not_the_payload(
     assert all(secret not in line for line in logged)
 
 
+def test_failures_are_logged_with_the_message_and_traceback_by_default(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def fn(task: Task) -> None:
+        raise ValueError("card 4111 declined")
+
+    with caplog.at_level("ERROR"):
+        process_batch({"Records": [record("m-1", body("exec-1/pay", {}))]}, fn)
+
+    (entry,) = caplog.records
+    assert entry.getMessage() == (
+        "task exec-1/pay (message m-1, receive 1) failed: ValueError: card 4111 declined"
+    )
+    assert entry.exc_info is not None and entry.exc_info[1] is not None
+    assert "card 4111 declined" in caplog.text
+
+
+@pytest.mark.parametrize("via_handler", [False, True])
+def test_with_log_error_messages_off_only_the_exception_type_is_logged(
+    caplog: pytest.LogCaptureFixture, via_handler: bool
+) -> None:
+    # GIVEN a task whose error message and result-reporting error both quote the payload
+    secret = "card-4111-1111"
+    event = {
+        "Records": [
+            record("m-1", body("exec-1/pay", {"card": secret})),
+            record("m-2", body("exec-1/ok", {"card": secret})),
+        ]
+    }
+
+    def fn(task: Task) -> str:
+        if task.task_id == "exec-1/pay":
+            raise ValueError(f"card {task.payload['card']} declined")
+        return task.payload["card"]
+
+    def on_result(task: Task, result: str) -> None:
+        raise RuntimeError(f"could not report {result}")
+
+    # WHEN the batch runs with log_error_messages=False
+    with caplog.at_level("DEBUG"):
+        if via_handler:
+            response = task_handler(fn, log_error_messages=False)(event, None)
+        else:
+            response = process_batch(event, fn, on_result=on_result, log_error_messages=False)
+
+    # THEN the failure is still reported, and the log names the type only, with no traceback
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    expected = ["task exec-1/pay (message m-1, receive 1) failed: ValueError"]
+    if not via_handler:
+        expected += [
+            "task exec-1/ok (message m-2) succeeded but its result was not reported: "
+            "RuntimeError",
+            "1 of 2 results in the batch were not reported",
+        ]
+    assert [entry.getMessage() for entry in caplog.records] == expected
+    assert all(entry.exc_info is None for entry in caplog.records)
+    assert secret not in caplog.text
+
+
 def test_task_handler_works_bare_and_with_options() -> None:
     @task_handler
     def bare(task: Task) -> int:

@@ -12,13 +12,13 @@ Bundled handler string: ``scheduled_tasks_constructs.runtime.alarm_notifier.hand
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from typing import Any
 
 from . import WEBHOOK_KIND, WEBHOOK_SECRET_ARN, _aws
 from .events import MalformedEventError
+from .webhook import _post_to_secret_url, _read_secret_url, _SecretUrlCache
 
 
 def describe(message: str, subject: str | None = None) -> str:
@@ -58,11 +58,8 @@ def describe(message: str, subject: str | None = None) -> str:
     return f"{subject}: {message}" if subject else message
 
 
-@functools.cache
-def _webhook_url(secret_id: str) -> str:
-    from .webhook import webhook_url_from_secret
-
-    return webhook_url_from_secret(secret_id, client=_aws.client("secretsmanager"))
+#: Webhook URLs of this container, each read again after ``WEBHOOK_URL_MAX_AGE_SECONDS``.
+_webhook_urls = _SecretUrlCache(_read_secret_url)
 
 
 def handler(event: Any, context: Any) -> dict[str, int]:
@@ -75,18 +72,18 @@ def handler(event: Any, context: Any) -> dict[str, int]:
     scheduled_tasks_constructs.runtime.webhook.WebhookError
         If a post fails (Lambda then retries the notification).
     """
-    from .webhook import post_result
-
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         raise MalformedEventError("event must be an SNS event with a list of Records")
-    url = _webhook_url(_aws.required_env(WEBHOOK_SECRET_ARN))
+    secret_id = _aws.required_env(WEBHOOK_SECRET_ARN)
     kind = os.environ.get(WEBHOOK_KIND) or None
     posted = 0
     for record in records:
         sns = record.get("Sns") if isinstance(record, dict) else None
         if not isinstance(sns, dict) or not isinstance(sns.get("Message"), str):
             raise MalformedEventError("every record must carry an Sns.Message string")
-        post_result(url, describe(sns["Message"], sns.get("Subject")), kind=kind)
+        _post_to_secret_url(
+            _webhook_urls, secret_id, describe(sns["Message"], sns.get("Subject")), kind=kind
+        )
         posted += 1
     return {"posted": posted}

@@ -35,8 +35,12 @@ logger = logging.getLogger(__name__)
 MAX_BATCH_ENTRIES = 10
 """Most entries SQS accepts in one ``SendMessageBatch`` call."""
 
-DEFAULT_MAX_MESSAGE_BYTES = 262_144
-"""Default size limit of one message, and of one batch, in bytes (256 KiB)."""
+DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
+"""Default size limit of one message, and of one batch, in bytes (1 MiB).
+
+It is the SQS maximum and the default of a new queue. Pass a lower limit for
+a queue whose ``MaximumMessageSize`` was set lower (older queues may have
+256 KiB)."""
 
 DEFAULT_CONCURRENCY = 4
 """SendMessageBatch calls in flight at once.
@@ -91,9 +95,9 @@ class TaskTooLargeError(ValueError):
 
     Examples
     --------
-    >>> error = TaskTooLargeError("e-1/big", 300_000, 262_144)
+    >>> error = TaskTooLargeError("e-1/big", 1_100_000, 1_048_576)
     >>> str(error).split(" (")[0]
-    "task 'e-1/big' is 300000 bytes, over the limit of 262144 bytes"
+    "task 'e-1/big' is 1100000 bytes, over the limit of 1048576 bytes"
     """
 
     def __init__(self, task_id: str, size: int, limit: int) -> None:
@@ -252,8 +256,9 @@ def build_messages(
         The run the tasks belong to.
     max_message_bytes : int, optional
         Size limit of one message (body plus the ``task_id`` attribute).
-        Default: 262,144 bytes, the SQS default; up to 1,048,576 for a queue
-        whose maximum message size was raised.
+        Between 1,024 and 1,048,576; set it to the queue's
+        ``MaximumMessageSize`` when that is lower than 1 MiB. Default:
+        :data:`DEFAULT_MAX_MESSAGE_BYTES`.
 
     Returns
     -------
@@ -460,7 +465,8 @@ def send_tasks(
         Wait before the first retry of a batch's failed entries; it doubles
         on every further retry. Default: 0.05.
     max_message_bytes : int, optional
-        Size limit of one message and of one batch. Default: 262,144.
+        Size limit of one message and of one batch (see
+        :func:`build_messages`). Default: :data:`DEFAULT_MAX_MESSAGE_BYTES`.
 
     Returns
     -------

@@ -7,6 +7,9 @@ read from Secrets Manager, never logged, and never part of an error message.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -15,6 +18,17 @@ WebhookKind = Literal["slack", "discord"]
 
 DISCORD_MAX_CONTENT = 2000
 """Longest ``content`` Discord accepts, in characters."""
+
+WEBHOOK_URL_MAX_AGE_SECONDS = 300.0
+"""Seconds a warm function keeps a webhook URL before it reads the secret again.
+
+A rotated URL is thus picked up within this time. A post that the webhook rejects with HTTP 401,
+403, 404 or 410 (the URL was revoked or rotated) drops the URL at once: the
+secret is read again and, when it holds a different URL, the post is sent
+once more to it."""
+
+REVOKED_URL_STATUSES = frozenset({401, 403, 404, 410})
+"""HTTP statuses that mean the webhook URL itself is no longer valid."""
 
 _SLACK_HOSTS = frozenset({"hooks.slack.com"})
 _DISCORD_HOSTS = frozenset(
@@ -305,8 +319,77 @@ def webhook_url_from_secret(secret_id: str, *, client: Any) -> str:
     return value
 
 
+class _SecretUrlCache:
+    """Webhook URLs read from secrets, each kept for at most ``max_age`` seconds."""
+
+    def __init__(
+        self,
+        read: Callable[[str], str],
+        *,
+        max_age: float = WEBHOOK_URL_MAX_AGE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.read = read
+        self.max_age = max_age
+        self.clock = clock
+        self.reads = 0
+        self._urls: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, secret_id: str) -> str:
+        now = self.clock()
+        with self._lock:
+            cached = self._urls.get(secret_id)
+        if cached is not None and now - cached[1] < self.max_age:
+            return cached[0]
+        url = self.read(secret_id)
+        with self._lock:
+            self.reads += 1
+            self._urls[secret_id] = (url, now)
+        return url
+
+    def forget(self, secret_id: str) -> None:
+        with self._lock:
+            self._urls.pop(secret_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._urls.clear()
+            self.reads = 0
+
+
+def _read_secret_url(secret_id: str) -> str:
+    from . import _aws
+
+    return webhook_url_from_secret(secret_id, client=_aws.client("secretsmanager"))
+
+
+def _post_to_secret_url(
+    urls: _SecretUrlCache, secret_id: str, text: str, *, kind: str | None
+) -> int:
+    """Post ``text`` to the URL in the secret; on a revoked URL, re-read it and post once more.
+
+    When the secret still holds the rejected URL, the first error is raised.
+    """
+    url = urls.get(secret_id)
+    try:
+        return post_result(url, text, kind=kind)
+    except WebhookError as exc:
+        if exc.status not in REVOKED_URL_STATUSES:
+            raise
+        rejected = exc
+    # Outside the except block, so that the next error carries no context.
+    urls.forget(secret_id)
+    fresh = urls.get(secret_id)
+    if fresh == url:
+        raise rejected
+    return post_result(fresh, text, kind=kind)
+
+
 __all__ = [
     "DISCORD_MAX_CONTENT",
+    "REVOKED_URL_STATUSES",
+    "WEBHOOK_URL_MAX_AGE_SECONDS",
     "WebhookError",
     "WebhookKind",
     "build_payload",

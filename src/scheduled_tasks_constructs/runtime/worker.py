@@ -26,8 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from . import WEBHOOK_KIND, WEBHOOK_SECRET_ARN, _aws
+from . import WEBHOOK_KIND, WEBHOOK_SECRET_ARN
 from .events import MalformedEventError
+from .webhook import WebhookError, _post_to_secret_url, _read_secret_url, _SecretUrlCache
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ def process_batch(
     *,
     on_result: Callable[[Task, R], object] | None = None,
     context: Any = None,
+    log_error_messages: bool = True,
 ) -> BatchResponse:
     """Call ``fn`` once per SQS record and report the records that failed.
 
@@ -165,6 +167,12 @@ def process_batch(
         of a batch always runs, so that every invocation makes progress
         whatever the function's timeout. A context without that method is
         ignored. Default: none (no deadline).
+    log_error_messages : bool, optional
+        Whether a failure's log line quotes the exception's message and
+        comes with its traceback. With ``False``, only the exception's type
+        is logged (for ``fn`` and ``on_result`` alike), with no traceback,
+        for code whose exception messages may quote payload data. Default:
+        ``True``.
 
     Returns
     -------
@@ -182,12 +190,13 @@ def process_batch(
 
     Notes
     -----
-    A failure is logged with the message id, the task id, the receive count,
-    the exception's type and its message (on one line, cut to 200
-    characters) and your code's traceback; never the payload or the
-    environment. An exception message that quotes payload data shows it in
-    the log, so raise messages that name what failed, not the data. For a
-    FIFO queue (an ``eventSourceARN`` ending in
+    A failure is logged with the message id, the task id, the receive count
+    and the exception's type; never the payload or the environment. Unless
+    ``log_error_messages`` is ``False``, the line also quotes the
+    exception's message (on one line, cut to 200 characters) and comes with
+    your code's traceback, so an exception message that quotes payload data
+    shows it in the log: raise messages that name what failed, not the data,
+    or turn the messages off. For a FIFO queue (an ``eventSourceARN`` ending in
     ``.fifo``), the records after the first failure are reported as failed
     without being run, which keeps their order.
 
@@ -245,8 +254,9 @@ def process_batch(
                 task.task_id,
                 message_id,
                 task.receive_count,
-                _one_line(exc),
-                exc_info=exc,  # your code's traceback; the payload itself is never logged
+                _describe_error(exc, log_error_messages),
+                # Your code's traceback; the payload itself is never logged.
+                exc_info=exc if log_error_messages else None,
             )
             failures.append({"itemIdentifier": message_id})
             failed_fifo = _is_fifo(record)
@@ -261,7 +271,7 @@ def process_batch(
                     "task %s (message %s) succeeded but its result was not reported: %s",
                     task.task_id,
                     message_id,
-                    _one_line(exc),
+                    _describe_error(exc, log_error_messages),
                 )
     if unreported:
         logger.error(
@@ -296,16 +306,17 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+def _describe_error(exc: BaseException, with_message: bool) -> str:
+    return _one_line(exc) if with_message else type(exc).__name__
+
+
 def _is_fifo(record: dict[str, Any]) -> bool:
     arn = record.get("eventSourceARN")
     return isinstance(arn, str) and arn.endswith(".fifo")
 
 
-@functools.cache
-def _webhook_url(secret_id: str) -> str:
-    from .webhook import webhook_url_from_secret
-
-    return webhook_url_from_secret(secret_id, client=_aws.client("secretsmanager"))
+#: Webhook URLs of this container, each read again after ``WEBHOOK_URL_MAX_AGE_SECONDS``.
+_webhook_urls = _SecretUrlCache(_read_secret_url)
 
 
 def _as_text(result: Any) -> str:
@@ -329,12 +340,10 @@ def _result_poster() -> Callable[[Task, Any], None] | None:
     def post(task: Task, result: Any) -> None:
         if result is None:
             return
-        from .webhook import WebhookError, post_result
-
         text = _as_text(result)
         for delay in (*_POST_RETRY_DELAYS, None):
             try:
-                post_result(_webhook_url(secret_id), text, kind=kind)
+                _post_to_secret_url(_webhook_urls, secret_id, text, kind=kind)
                 return
             except WebhookError as exc:
                 retryable = exc.status is None or exc.status == 429 or exc.status >= 500
@@ -352,7 +361,12 @@ def _result_poster() -> Callable[[Task, Any], None] | None:
 _POST_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0)
 
 
-def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool = False) -> Any:
+def task_handler(
+    fn: Callable[[Task], Any] | None = None,
+    *,
+    post_results: bool = False,
+    log_error_messages: bool = True,
+) -> Any:
     """Turn ``fn(task)`` into a Lambda handler for an SQS event source.
 
     Use it bare (``@task_handler``) or with options
@@ -364,13 +378,21 @@ def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool 
         The function to run per task.
     post_results : bool, optional
         Post each result that is not ``None`` to the webhook whose URL is in
-        the secret named by ``WEBHOOK_SECRET_ARN`` (read once per container);
-        ``WEBHOOK_KIND`` sets the kind when the URL does not tell it. A string
+        the secret named by ``WEBHOOK_SECRET_ARN``; ``WEBHOOK_KIND`` sets the
+        kind when the URL does not tell it. A warm container reads the secret
+        again when its copy of the URL is older than
+        ``webhook.WEBHOOK_URL_MAX_AGE_SECONDS``, and at once when the webhook
+        rejects the URL (HTTP 401, 403, 404 or 410), then posts once more if
+        the secret now holds another URL. A string
         result is posted as is, anything else as JSON. A post that fails on a
         network error, HTTP 429 or 5xx is tried twice more; a post that still
         fails is logged as an error with the task id (never the URL) and the
         record still succeeds, so the task does not run again. Default:
         ``False``.
+    log_error_messages : bool, optional
+        Passed to :func:`process_batch`: with ``False``, a failure is logged
+        with the exception's type only, without its message or traceback.
+        Default: ``True``.
 
     Returns
     -------
@@ -395,7 +417,13 @@ def task_handler(fn: Callable[[Task], Any] | None = None, *, post_results: bool 
         @functools.wraps(func)
         def handler(event: Any, context: Any) -> BatchResponse:
             on_result = _result_poster() if post_results else None
-            return process_batch(event, func, on_result=on_result, context=context)
+            return process_batch(
+                event,
+                func,
+                on_result=on_result,
+                context=context,
+                log_error_messages=log_error_messages,
+            )
 
         return handler
 
