@@ -441,12 +441,12 @@ CASES = [
     ),
     fanout(
         "existing-queue-and-queue-props",
-        lambda s: {"existing_queue": sqs.Queue(s, "Tasks"), "queue_props": sqs.QueueProps(), **FANOUT},
+        lambda s: {"existing_queue": _queue(s, visibility_timeout=Duration.minutes(6)), "queue_props": sqs.QueueProps(), **FANOUT},
         "existing_queue, queue_props: give at most one of them, got 2",
     ),
     fanout(
         "existing-queue-and-max-receive-count",
-        lambda s: {"existing_queue": sqs.Queue(s, "Tasks"), "max_receive_count": 5, **FANOUT},
+        lambda s: {"existing_queue": _queue(s, visibility_timeout=Duration.minutes(6)), "max_receive_count": 5, **FANOUT},
         "max_receive_count: only applies to a queue the construct creates, got it with existing_queue",
     ),
     fanout(
@@ -478,7 +478,7 @@ CASES = [
     ),
     fanout(
         "existing-fifo-queue",
-        lambda s: {"existing_queue": sqs.Queue(s, "Tasks", fifo=True), **FANOUT},
+        lambda s: {"existing_queue": sqs.Queue(s, "Tasks", fifo=True, visibility_timeout=Duration.minutes(6)), **FANOUT},
         "existing_queue must be a standard queue, got a FIFO queue",
     ),
     fanout(
@@ -757,6 +757,12 @@ CASES = [
     fanout(
         "existing-queue-default-worker-visibility",
         lambda s: {"existing_queue": _queue(s, visibility_timeout=Duration.seconds(30)), **FANOUT},
+        "existing_queue visibility timeout must be at least 360 seconds (6 x worker timeout 60 s + "
+        "batching window 0 s), got 30 seconds",
+    ),
+    fanout(
+        "existing-queue-without-visibility-gets-the-sqs-default",
+        lambda s: {"existing_queue": _queue(s), **FANOUT},
         "existing_queue visibility timeout must be at least 360 seconds (6 x worker timeout 60 s + "
         "batching window 0 s), got 30 seconds",
     ),

@@ -128,7 +128,9 @@ def _build(app: App) -> Dict[str, Any]:
     shared = Stack(app, "Shared")
     table = _table(shared, "Runs")
     table.node.default_child.override_logical_id("SharedRunsTable")
-    dead_letters, tasks = sqs.Queue(shared, "DeadLetters"), sqs.Queue(shared, "Tasks")
+    dead_letters, tasks = sqs.Queue(shared, "DeadLetters"), sqs.Queue(
+        shared, "Tasks", visibility_timeout=Duration.minutes(6)
+    )
     secret = secretsmanager.Secret(shared, "Hook")
     uses = Stack(app, "UsesShared")
     built["shared_table"] = ScheduledLambdaToTable(

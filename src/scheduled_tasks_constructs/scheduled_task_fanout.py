@@ -147,9 +147,10 @@ class ScheduledTaskFanout(Construct):
         How long a producer run may wait for Lambda (60 s - 6 h). Default: 1 hour.
     existing_queue : aws_sqs.IQueue, optional
         A standard queue instead of creating one (give it a redrive policy
-        yourself). When it is a queue of this app, its visibility timeout (if
-        set) must follow the rule below and its maximum message size must hold
-        the largest task's message. Default: none.
+        yourself). When it is a queue of this app, its visibility timeout
+        (SQS's 30 seconds when not set) must follow the rule below and its
+        maximum message size must hold the largest task's message.
+        Default: none.
     queue_props : aws_sqs.QueueProps, optional
         Overrides for the created queue (not ``dead_letter_queue`` or the
         FIFO settings: the task queue is a standard queue).
@@ -667,6 +668,10 @@ def _largest_message(tasks: Sequence[Any]) -> int:
     return largest
 
 
+#: The visibility timeout SQS gives a queue created without one.
+_SQS_DEFAULT_VISIBILITY_SECONDS = 30
+
+
 def _validate_existing_queue(
     problems: Problems,
     queue: sqs.Queue,
@@ -677,11 +682,13 @@ def _validate_existing_queue(
 ) -> None:
     """Check the settings of a queue defined in this app that the worker and producer rely on.
 
-    Only what the app's ``CfnQueue`` holds is checked; SQS defaults (a
-    visibility timeout of 30 seconds) are not assumed.
+    A ``CfnQueue`` without a visibility timeout gets SQS's default of
+    30 seconds when it is deployed, so that is the value checked.
     """
     resource = queue.node.default_child
     visibility = getattr(resource, "visibility_timeout", None)
+    if visibility is None and isinstance(resource, sqs.CfnQueue):
+        visibility = _SQS_DEFAULT_VISIBILITY_SECONDS
     if (
         isinstance(visibility, (int, float))
         and not is_token(visibility)
