@@ -38,11 +38,13 @@ griffe2md versions (the ``dev`` extra), so it is byte-for-byte reproducible.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _generated_file  # noqa: E402  (the scripts folder is not a package)
 
 from griffe import Docstring, Extension, GriffeLoader, Parser, load_extensions
 from griffe2md import render_object_docs
@@ -307,21 +309,10 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", type=Path, default=OUTPUT, help="file to write (default: API.md)")
-    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the file is out of date")
-    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="gen_api_docs: %(name)s: %(message)s")
-
-    text = render()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is out of date; regenerate it with: {REGENERATE}", file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_bytes(text.encode("utf-8"))
-    return 0
+    return _generated_file.main(
+        render, output=OUTPUT, regenerate=REGENERATE, description=__doc__.splitlines()[0], argv=argv
+    )
 
 
 if __name__ == "__main__":

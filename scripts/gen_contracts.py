@@ -29,7 +29,6 @@ stack. Asset hashes are never printed, so the output is reproducible.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import json
 import os
@@ -38,6 +37,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _generated_file  # noqa: E402  (the scripts folder is not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "CONTRACTS.md"
@@ -629,19 +631,9 @@ def render() -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", type=Path, default=OUTPUT, help="file to write (default: CONTRACTS.md)")
-    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the file is out of date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is out of date; regenerate it with: {REGENERATE}", file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_bytes(text.encode("utf-8"))
-    return 0
+    return _generated_file.main(
+        render, output=OUTPUT, regenerate=REGENERATE, description=__doc__.splitlines()[0], argv=argv
+    )
 
 
 if __name__ == "__main__":
