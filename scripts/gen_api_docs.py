@@ -16,7 +16,7 @@ or node process is started) and rendered with griffe2md. Documented:
   ``ScheduledTasksValidationError``);
 * the runtime helpers users import in their own Lambda code: ``runtime`` (the
   names of the environment variables the constructs set), ``runtime.events``,
-  ``runtime.fanout``, ``runtime.worker``, ``runtime.idempotency`` and
+  ``runtime.messages``, ``runtime.fanout``, ``runtime.worker``, ``runtime.idempotency`` and
   ``runtime.webhook``;
 * the cost model, ``cost``, and the schedule arithmetic, ``schedule_expressions``;
 * the local runner's contract with a synthesized app: ``local.assembly`` (the
@@ -60,6 +60,7 @@ MODULES = (
     "",
     "runtime",
     "runtime.events",
+    "runtime.messages",
     "runtime.fanout",
     "runtime.worker",
     "runtime.idempotency",

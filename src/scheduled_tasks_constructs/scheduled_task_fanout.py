@@ -23,7 +23,7 @@ from constructs import Construct
 from . import _assets, _defaults, _grants, _metadata, _schedule, _topic
 from ._alarms import Alarms
 from ._validation import Described, Problems, is_token
-from .runtime import QUEUE_URL, WEBHOOK_SECRET_ARN
+from .runtime import QUEUE_URL, WEBHOOK_SECRET_ARN, messages
 from .runtime_layer import RuntimeLayer
 
 
@@ -650,7 +650,8 @@ _MAX_WORKER_LAYERS = 4
 _INVALID_SQS_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 #: The longest execution ID and scheduled time of a run (a UUID, an ISO 8601 time in UTC).
-_SAMPLE_RUN = {"execution_id": "x" * 36, "scheduled_time": "2026-01-01T00:00:00Z"}
+_SAMPLE_EXECUTION_ID = "x" * 36
+_SAMPLE_SCHEDULED_TIME = "2026-01-01T00:00:00Z"
 
 
 def _largest_message(tasks: Sequence[Any]) -> int:
@@ -658,13 +659,12 @@ def _largest_message(tasks: Sequence[Any]) -> int:
     largest = 0
     for index, task in enumerate(tasks):
         name = task.get("name") if isinstance(task, dict) else None
-        task_id = f"{_SAMPLE_RUN['execution_id']}/{name if isinstance(name, str) else index}"
-        body = json.dumps(
-            {**_SAMPLE_RUN, "task": task, "task_id": task_id}, sort_keys=True, separators=(",", ":")
+        task_id = f"{_SAMPLE_EXECUTION_ID}/{name if isinstance(name, str) else index}"
+        body = messages.encode_task(
+            task_id, task, execution_id=_SAMPLE_EXECUTION_ID, scheduled_time=_SAMPLE_SCHEDULED_TIME
         )
         # SQS counts the body and the task_id attribute's name, type and value.
-        size = len(body.encode("utf-8")) + len("task_id") + len("String") + len(task_id.encode("utf-8"))
-        largest = max(largest, size)
+        largest = max(largest, messages.message_size(task_id, body))
     return largest
 
 

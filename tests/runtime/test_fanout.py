@@ -238,7 +238,10 @@ def test_enqueue_error_names_at_most_twenty_ids() -> None:
     assert error.task_ids == ids
 
 
-def test_throttled_whole_call_is_retried(make_queue: Callable[..., Any], sqs: Any) -> None:
+def test_a_call_that_raises_is_not_retried_by_the_library(
+    make_queue: Callable[..., Any], sqs: Any
+) -> None:
+    # GIVEN a client whose first call raises throttling (its own retries used up)
     queue = make_queue()
     calls = []
 
@@ -255,9 +258,61 @@ def test_throttled_whole_call_is_retried(make_queue: Callable[..., Any], sqs: An
                 )
             return sqs.send_message_batch(**kwargs)
 
-    report = send_tasks(queue.url, tasks_of(3), run=RUN, client=Throttled(), backoff_seconds=0)
+    # WHEN the tasks are sent THEN no second loop retries the whole call
+    with pytest.raises(EnqueueError) as caught:
+        send_tasks(queue.url, tasks_of(3), run=RUN, client=Throttled(), backoff_seconds=0)
 
-    assert (report.sent, report.requests, report.retried_entries) == (3, 2, 3)
+    assert len(calls) == 1
+    assert caught.value.task_ids == ["exec-1/task-0000", "exec-1/task-0001", "exec-1/task-0002"]
+    assert caught.value.reasons == dict.fromkeys(caught.value.task_ids, "RequestThrottled")
+    assert caught.value.sent == 0
+    assert isinstance(caught.value.__cause__, ClientError)
+
+
+def test_whole_call_errors_are_retried_by_botocore_standard_mode(
+    make_queue: Callable[..., Any],
+    lambda_env: pytest.MonkeyPatch,
+    queue_messages: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    # GIVEN the library's client, whose first request gets HTTP 503
+    from botocore.awsrequest import AWSResponse
+
+    from scheduled_tasks_constructs.runtime import _aws
+
+    queue = make_queue()
+    client = _aws.client("sqs")
+    sends = []
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield b""
+
+    def unavailable(request: Any, **_: Any) -> Any:
+        sends.append(request)
+        if len(sends) == 1:
+            return AWSResponse(request.url, 503, {}, Raw())
+        return None
+
+    client.meta.events.register("before-send.sqs.SendMessageBatch", unavailable)
+
+    # WHEN the tasks are sent
+    report = send_tasks(queue.url, tasks_of(3), run=RUN, client=client, backoff_seconds=0)
+
+    # THEN botocore sent the request again within the library's one call
+    assert len(sends) == 2
+    assert (report.sent, report.requests, report.retried_entries) == (3, 1, 0)
+    assert len(queue_messages(queue.url)) == 3
+
+
+def test_library_clients_use_standard_retries_with_bounded_attempts(
+    lambda_env: pytest.MonkeyPatch,
+) -> None:
+    from scheduled_tasks_constructs.runtime import _aws
+
+    retries = _aws.client("sqs").meta.config.retries
+
+    assert retries["mode"] == "standard"
+    assert retries["total_max_attempts"] == _aws.MAX_ATTEMPTS
 
 
 def test_missing_queue_fails_at_once(sqs: Any) -> None:

@@ -13,11 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+#: Attempts per call, the first included, of the clients :func:`client` makes.
+MAX_ATTEMPTS = 5
+
+
 @functools.cache
 def client(service_name: str, *, parameter_validation: bool = True) -> Any:
     """Return the cached boto3 client for ``service_name``.
 
-    The client uses botocore's ``standard`` retry mode. Region, credentials
+    The client uses botocore's ``standard`` retry mode with up to
+    :data:`MAX_ATTEMPTS` attempts per call: it alone retries whole calls
+    that fail on throttling, a server error or the network. Region, credentials
     and endpoint come from the usual environment variables (``AWS_REGION``,
     ``AWS_ENDPOINT_URL``, ...), which Lambda sets.
 
@@ -35,7 +41,10 @@ def client(service_name: str, *, parameter_validation: bool = True) -> Any:
     from botocore.config import Config
 
     make_client: Any = boto3.client  # any service name, not only the typed ones
-    config = Config(retries={"mode": "standard"}, parameter_validation=parameter_validation)
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        parameter_validation=parameter_validation,
+    )
     return make_client(service_name, config=config)
 
 

@@ -1,24 +1,24 @@
 """Producer-side helper: send the tasks of one scheduled run to an SQS queue.
 
-Every task becomes one message whose body is a JSON object::
-
-    {"execution_id": ..., "scheduled_time": ..., "task": <the task>, "task_id": ...}
-
-and which carries the message attribute ``task_id``. Task ids are
+Every task becomes one message in the format of :mod:`.messages`: a JSON
+body with the task, its id and its run, and the message attribute
+``task_id``. Task ids are
 deterministic (``<execution id>/<task name or index>``), so when the
 Scheduler retries a run and some tasks are sent twice, consumers can
 recognise the duplicates (see :mod:`.idempotency`).
 
 :func:`send_tasks` validates every task before it sends anything, packs the
 messages into ``SendMessageBatch`` calls of up to 10 entries, spreads the
-calls over a small thread pool and retries only the entries that failed.
+calls over a small thread pool and retries only the entries that a
+response lists as failed. Whole calls that fail on throttling, a server
+error or the network are retried by botocore (the clients this library
+creates use its ``standard`` retry mode), never by this module.
 Bundled handlers use it through :mod:`.producer`; your own producer of
 dynamic tasks can call it directly.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _aws
+from . import _aws, messages
 from .events import RunContext
 
 logger = logging.getLogger(__name__)
@@ -52,33 +52,7 @@ but CPU-bound (each call then waits for the GIL); at Lambda's smaller memory
 sizes the CPU share, not this number, sets the pace
 (``benchmarks/bench_fanout.py`` measures both)."""
 
-_TASK_ID_ATTRIBUTE = "task_id"
-_ATTRIBUTE_TYPE = "String"
 _MAX_IDS_IN_MESSAGE = 20
-
-# Whole-call errors worth retrying: throttling and server-side trouble. Any
-# other error (a missing queue, no permission, a bad parameter) fails its
-# batch at once.
-_RETRYABLE_CODES = frozenset(
-    {
-        "InternalError",
-        "InternalFailure",
-        "RequestThrottled",
-        "RequestTimeout",
-        "ServiceUnavailable",
-        "ThrottlingException",
-        "Throttling",
-        "KmsThrottled",
-    }
-)
-_RETRYABLE_EXCEPTIONS = frozenset(
-    {
-        "ConnectionClosedError",
-        "ConnectTimeoutError",
-        "EndpointConnectionError",
-        "ReadTimeoutError",
-    }
-)
 
 
 class TaskTooLargeError(ValueError):
@@ -215,16 +189,6 @@ def _is_valid_attribute_text(text: str) -> bool:
     return _INVALID_SQS_TEXT.search(text) is None
 
 
-def _message_size(task_id: str, body: str) -> int:
-    # SQS counts the body and each attribute's name, type and value.
-    return (
-        len(body.encode("utf-8"))
-        + len(_TASK_ID_ATTRIBUTE)
-        + len(_ATTRIBUTE_TYPE)
-        + len(task_id.encode("utf-8"))
-    )
-
-
 def _check_limit(max_message_bytes: int) -> None:
     if isinstance(max_message_bytes, bool) or not isinstance(max_message_bytes, int):
         raise ValueError(
@@ -291,7 +255,7 @@ def build_messages(
     if not isinstance(tasks, (list, tuple)):
         raise TypeError(f"tasks must be a list, got {type(tasks).__name__}")
     seen: dict[str, int] = {}
-    messages: list[tuple[str, str]] = []
+    built: list[tuple[str, str]] = []
     for index, task in enumerate(tasks):
         task_id = task_id_for(run.execution_id, index, task)
         if task_id in seen:
@@ -305,25 +269,24 @@ def build_messages(
                 f"task {index} has an id with characters SQS does not accept "
                 "(control characters or unpaired surrogates in its name)"
             )
-        document = {
-            "execution_id": run.execution_id,
-            "scheduled_time": run.scheduled_time,
-            "task": task,
-            "task_id": task_id,
-        }
         try:
-            body = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            body = messages.encode_task(
+                task_id,
+                task,
+                execution_id=run.execution_id,
+                scheduled_time=run.scheduled_time,
+            )
         except TypeError as exc:
             raise TypeError(
                 f"task {task_id!r} (index {index}) is not JSON-serialisable: {exc}"
             ) from None
         except ValueError as exc:
             raise ValueError(f"task {task_id!r} (index {index}) is not valid JSON: {exc}") from None
-        size = _message_size(task_id, body)
+        size = messages.message_size(task_id, body)
         if size > max_message_bytes:
             raise TaskTooLargeError(task_id, size, max_message_bytes)
-        messages.append((task_id, body))
-    return messages
+        built.append((task_id, body))
+    return built
 
 
 @dataclass
@@ -337,12 +300,7 @@ class _Entry:
         return {
             "Id": self.entry_id,
             "MessageBody": self.body,
-            "MessageAttributes": {
-                _TASK_ID_ATTRIBUTE: {
-                    "DataType": _ATTRIBUTE_TYPE,
-                    "StringValue": self.task_id,
-                }
-            },
+            "MessageAttributes": messages.message_attributes(self.task_id),
         }
 
 
@@ -372,16 +330,6 @@ def _pack(entries: list[_Entry], max_batch_bytes: int) -> list[list[_Entry]]:
     return batches
 
 
-def _is_retryable(exc: BaseException) -> bool:
-    code = _aws.error_code(exc)
-    if code is not None:
-        if code in _RETRYABLE_CODES:
-            return True
-        status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return isinstance(status, int) and status >= 500
-    return type(exc).__name__ in _RETRYABLE_EXCEPTIONS
-
-
 def _send_batch(
     batch: list[_Entry],
     *,
@@ -404,13 +352,13 @@ def _send_batch(
                 Entries=[entry.request_entry() for entry in pending.values()],
             )
         except Exception as exc:
+            # The client has already retried the whole call as far as its
+            # retry mode allows: every entry still pending fails with it.
             reason = _aws.error_code(exc) or type(exc).__name__
             for entry_id in pending:
                 reasons[entry_id] = reason
-            if not _is_retryable(exc):
-                outcome.cause = exc
-                break
-            continue
+            outcome.cause = exc
+            break
         for success in response.get("Successful", []):
             entry = pending.pop(success.get("Id"), None)
             if entry is not None:
@@ -455,12 +403,16 @@ def send_tasks(
     run : RunContext
         The run the tasks belong to; its execution id prefixes every task id.
     client : Any
-        A boto3 SQS client (clients are safe to share between threads).
+        A boto3 SQS client (clients are safe to share between threads). Its
+        retry mode is the only retry of whole calls: give it botocore's
+        ``standard`` mode (as the bundled producer's client has) or another
+        of your choice.
     concurrency : int, optional
         Most ``SendMessageBatch`` calls in flight at once. Default: 4
         (:data:`DEFAULT_CONCURRENCY`).
     max_attempts : int, optional
-        Attempts per entry, the first included. Default: 5.
+        Attempts per entry that a response lists under ``Failed``, the first
+        included. Default: 5.
     backoff_seconds : float, optional
         Wait before the first retry of a batch's failed entries; it doubles
         on every further retry. Default: 0.05.
@@ -478,16 +430,19 @@ def send_tasks(
     TaskTooLargeError, TypeError, ValueError
         If a task is invalid (see :func:`build_messages`); nothing is sent.
     EnqueueError
-        If some entries were still failing after ``max_attempts``, or failed
-        in a way a retry cannot fix (``SenderFault`` entries, a missing
-        queue, no permission). The other tasks were sent.
+        If some entries were still failing after ``max_attempts``, failed in
+        a way a retry cannot fix (``SenderFault`` entries), or were in a call
+        that failed as a whole (a missing queue, no permission, or throttling
+        and server errors the client's own retries did not overcome; the
+        error is the ``__cause__``). The other tasks were sent.
 
     Notes
     -----
     Only the entries listed under ``Failed`` in a response are retried, never
-    a whole batch again, so an entry is not duplicated by a retry. A whole
-    call that fails with a throttling, server or connection error (after
-    botocore's own retries) is retried like a failure of all its entries.
+    a whole batch again, so an entry is not duplicated by a retry. A call
+    that raises is not retried here: the client's retry mode has already
+    retried it, and a second loop on top would multiply the attempts and
+    the wait.
 
     Examples
     --------
@@ -506,14 +461,14 @@ def send_tasks(
         raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
     if not isinstance(backoff_seconds, (int, float)) or backoff_seconds < 0:
         raise ValueError(f"backoff_seconds must be a number of at least 0, got {backoff_seconds!r}")
-    messages = build_messages(tasks, run, max_message_bytes=max_message_bytes)
-    task_ids = [task_id for task_id, _ in messages]
-    if not messages:
+    built = build_messages(tasks, run, max_message_bytes=max_message_bytes)
+    task_ids = [task_id for task_id, _ in built]
+    if not built:
         return SendReport(sent=0, requests=0, retried_entries=0, task_ids=[])
 
     entries = [
-        _Entry(f"t{index}", task_id, body, _message_size(task_id, body))
-        for index, (task_id, body) in enumerate(messages)
+        _Entry(f"t{index}", task_id, body, messages.message_size(task_id, body))
+        for index, (task_id, body) in enumerate(built)
     ]
     batches = _pack(entries, max_message_bytes)
 

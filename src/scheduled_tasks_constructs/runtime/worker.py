@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from . import WEBHOOK_KIND, WEBHOOK_SECRET_ARN
 from .events import MalformedEventError
+from .messages import MessageFormatError, decode_task
 from .webhook import WebhookError, _post_to_secret_url, _read_secret_url, _SecretUrlCache
 
 logger = logging.getLogger(__name__)
@@ -73,17 +74,6 @@ class Task:
     receive_count: int
 
 
-class _BadMessageError(ValueError):
-    """A record that is not a task message (the reason names no content)."""
-
-
-def _optional_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise _BadMessageError(f"field {key!r} is {type(value).__name__}, not a string")
-    return value
-
-
 def _receive_count(record: dict[str, Any]) -> int:
     attributes = record.get("attributes")
     raw = attributes.get("ApproximateReceiveCount") if isinstance(attributes, dict) else None
@@ -93,25 +83,12 @@ def _receive_count(record: dict[str, Any]) -> int:
 
 
 def _parse_record(record: dict[str, Any], message_id: str) -> Task:
-    raw_body = record.get("body")
-    if not isinstance(raw_body, str):
-        raise _BadMessageError("the record has no string body")
-    try:
-        body = json.loads(raw_body)
-    except ValueError:
-        raise _BadMessageError("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise _BadMessageError(f"the body is a JSON {type(body).__name__}, not an object")
-    task_id = body.get("task_id")
-    if not isinstance(task_id, str) or not task_id:
-        raise _BadMessageError("the body has no string 'task_id'")
-    if "task" not in body:
-        raise _BadMessageError("the body has no 'task'")
+    message = decode_task(record.get("body"))
     return Task(
-        task_id=task_id,
-        execution_id=_optional_str(body, "execution_id"),
-        scheduled_time=_optional_str(body, "scheduled_time"),
-        payload=body["task"],
+        task_id=message.task_id,
+        execution_id=message.execution_id,
+        scheduled_time=message.scheduled_time,
+        payload=message.payload,
         message_id=message_id,
         receive_count=_receive_count(record),
     )
@@ -241,7 +218,7 @@ def process_batch(
                 break
         try:
             task = _parse_record(record, message_id)
-        except _BadMessageError as exc:
+        except MessageFormatError as exc:
             logger.error("message %s is not a task message: %s", message_id, exc)
             failures.append({"itemIdentifier": message_id})
             failed_fifo = _is_fifo(record)
