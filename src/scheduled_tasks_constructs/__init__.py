@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._skeleton import CommonProps, ScheduledConstruct
     from ._validation import ScheduledTasksValidationError
     from .alarm_webhook import AlarmWebhook
     from .dependencies_layer import DependenciesLayer
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlarmWebhook",
+    "CommonProps",
     "DependenciesLayer",
     "RuntimeLayer",
+    "ScheduledConstruct",
     "ScheduledTaskFanout",
     "ScheduledLambdaToTable",
     "ScheduledTasksValidationError",
@@ -37,8 +40,10 @@ __all__ = [
 # runtime, cost, schedule_expressions and local modules import without it.
 _MODULES = {
     "AlarmWebhook": ".alarm_webhook",
+    "CommonProps": "._skeleton",
     "DependenciesLayer": ".dependencies_layer",
     "RuntimeLayer": ".runtime_layer",
+    "ScheduledConstruct": "._skeleton",
     "ScheduledLambdaToTable": ".scheduled_lambda_to_table",
     "ScheduledTaskFanout": ".scheduled_task_fanout",
     "ScheduledTasksValidationError": "._validation",

@@ -7,7 +7,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    Annotations,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -302,12 +309,10 @@ def create_function(
     *,
     code: lambda_.Code,
     handler: str,
-    memory_size: Optional[float],
-    timeout: Optional[Duration],
-    default_memory_size: int,
-    default_timeout: Duration,
-    log_retention: Optional[logs.RetentionDays],
-    tracing: Optional[bool],
+    memory_size: float,
+    timeout: Duration,
+    log_retention: logs.RetentionDays,
+    tracing: bool,
     environment: Mapping[str, str],
     description: str,
     layers: "Optional[list[lambda_.ILayerVersion]]" = None,
@@ -318,9 +323,7 @@ def create_function(
     ``id`` names the function; its role and log group are ``<id>Role`` and
     ``<id>Logs``. The role starts with log-writing only; callers grant the rest.
     """
-    log_group = function_log_group(
-        scope, f"{id}Logs", log_retention or _defaults.LOG_RETENTION
-    )
+    log_group = function_log_group(scope, f"{id}Logs", log_retention)
     role = function_role(scope, f"{id}Role", log_group)
     function = lambda_.Function(
         scope,
@@ -329,8 +332,8 @@ def create_function(
         handler=handler,
         runtime=_defaults.FUNCTION_RUNTIME,
         architecture=_defaults.FUNCTION_ARCHITECTURE,
-        memory_size=memory_size or default_memory_size,
-        timeout=timeout or default_timeout,
+        memory_size=memory_size,
+        timeout=timeout,
         role=role,
         log_group=log_group,
         tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
@@ -450,16 +453,14 @@ def flexible_minutes(window: Optional[scheduler.TimeWindow]) -> int:
 
 
 def async_invoke_options(
-    retry_attempts: Optional[float], max_event_age: Optional[Duration], dead_letter_queue: sqs.IQueue
+    retry_attempts: float, max_event_age: Duration, dead_letter_queue: sqs.IQueue
 ) -> Dict[str, Any]:
     """Asynchronous invocation settings of a scheduled function: bounded retries,
     bounded event age, and failures sent to ``dead_letter_queue`` (the function
     may send to it, ``sqs:SendMessage`` only)."""
     return {
-        "retry_attempts": (
-            _defaults.FUNCTION_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
-        ),
-        "max_event_age": max_event_age or _defaults.FUNCTION_MAX_EVENT_AGE,
+        "retry_attempts": retry_attempts,
+        "max_event_age": max_event_age,
         "on_failure": _grants.SendOnlySqsDestination(dead_letter_queue),
     }
 

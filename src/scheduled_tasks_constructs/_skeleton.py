@@ -1,0 +1,451 @@
+"""The skeleton both L3 constructs follow, and the steps they share.
+
+Each constructor reads, in this order:
+
+1. **validate and resolve**: one function turns the props as given into one
+   frozen settings object, with every default applied and every value the
+   later phases need derived once (a problem found on the way is recorded;
+   all of them are raised together, before any resource exists);
+2. **build**: the resources, from the settings alone (each becomes the
+   construct's attribute of the same role);
+3. **grant**: what each function and role may do, and nothing more;
+4. **publish**: the alarms and the construct metadata the local runner reads.
+
+This module holds what the two constructs share: the shared props, defined and
+documented once (:class:`CommonProps`, taken as ``**common``), their
+validation and resolution (:class:`CommonSettings`, :class:`FunctionSettings`),
+and the build steps for a function, the schedule and the alarms.
+"""
+
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Required, Sequence, Tuple, TypedDict
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _assets, _defaults, _metadata, _schedule, _topic
+from ._alarms import Alarms
+from ._validation import Problems
+from .runtime_layer import RuntimeLayer
+
+# --- the shared props, documented once ---------------------------------------
+
+
+class CommonProps(TypedDict, total=False):
+    """The props both constructs take, as keyword arguments: the schedule, its functions' logs and retries, the alarms.
+
+    ``ScheduledLambdaToTable(..., **common)`` and
+    ``ScheduledTaskFanout(..., **common)`` accept each of these by name.
+    ``schedule`` is required, the rest optional. A name that is not a prop of
+    the construct is a ``TypeError``, as for any keyword argument.
+
+    Examples
+    --------
+    >>> from aws_cdk import Duration
+    >>> nightly: CommonProps = {"schedule": expression, "retry_attempts": 1, "max_event_age": Duration.minutes(10)}
+    >>> ScheduledTaskFanout(stack, "Reports", tasks=tasks, worker_code=code, worker_handler="tasks.handler", **nightly)  # doctest: +SKIP
+    """
+
+    schedule: Required[scheduler.ScheduleExpression]
+    """When to run: ``ScheduleExpression.rate(...)``, ``.cron(...)`` (with a time zone) or ``.at(...)``. Required."""
+    schedule_enabled: bool
+    """Whether the schedule is enabled. Default: True."""
+    schedule_description: str
+    """Description of the schedule (at most 512 characters). Default: none."""
+    time_window: scheduler.TimeWindow
+    """Flexible time window. Default: off (runs at the exact time)."""
+    start: datetime
+    """The schedule's first possible run. Default: when it is deployed."""
+    end: datetime
+    """The schedule's last possible run (after ``start``). Default: none."""
+    schedule_group: scheduler.IScheduleGroup
+    """The group the schedule belongs to. Default: the account's default group."""
+    retry_attempts: int
+    """Scheduler retries of a delivery that failed (0-185). Default: 3."""
+    max_event_age: Duration
+    """How long the Scheduler keeps retrying (60 s - 24 h). Default: 1 hour."""
+    log_retention: logs.RetentionDays
+    """Retention of the log groups of the functions the construct creates. Default: one month."""
+    tracing: bool
+    """X-Ray active tracing of the functions the construct creates. Default: False.
+
+    Their roles may then call ``xray:PutTraceSegments`` and
+    ``xray:PutTelemetryRecords``, which X-Ray grants on Resource ``"*"`` only.
+    """
+    function_retry_attempts: int
+    """Lambda's retries of a failed run of the scheduled function the construct creates (0-2). Default: 2."""
+    function_max_event_age: Duration
+    """How long a run of the scheduled function the construct creates may wait (60 s - 6 h). Default: 1 hour."""
+    alarms: bool
+    """Create the alarms. Default: True."""
+    alarm_topic: sns.ITopic
+    """Where alarms notify. Default: a created topic (when ``alarms``)."""
+
+
+def given(construct: str, arguments: Mapping[str, Any]) -> Dict[str, Any]:
+    """The props of a constructor call, from its ``locals()``: its own and the :class:`CommonProps`.
+
+    Raises ``TypeError`` for a keyword in ``common`` that is not a prop, as
+    Python does for an unknown keyword argument.
+    """
+    common = arguments.get("common", {})
+    unknown = sorted(set(common) - set(CommonProps.__annotations__))
+    if unknown:
+        raise TypeError(f"{construct}.__init__() got an unexpected keyword argument {unknown[0]!r}")
+    if "schedule" not in common:
+        raise TypeError(f"{construct}.__init__() missing 1 required keyword-only argument: 'schedule'")
+    props = {
+        name: value
+        for name, value in arguments.items()
+        if name not in ("self", "scope", "id", "common", "__class__")
+    }
+    props.update(common)
+    return props
+
+
+# --- settings ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """The resolved shared props: the schedule, the created functions' logging and retries, the alarms."""
+
+    schedule: _schedule.ScheduleOptions
+    log_retention: logs.RetentionDays
+    tracing: bool
+    function_retry_attempts: int
+    function_max_event_age: Duration
+    alarms: bool
+    alarm_topic: Optional[sns.ITopic]
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """One function of a construct: the user's own, or one to create with every default applied."""
+
+    #: The child ID of a created function (its role and log group are ``<id>Role``, ``<id>Logs``).
+    id: str
+    #: The prop that names a function of the user's (``existing_function``, ``existing_worker`` ...).
+    existing_prop: str
+    existing: Optional[lambda_.IFunction]
+    code: Optional[lambda_.Code]
+    handler: Optional[str]
+    #: The library's own handler: its asset holds the runtime package, so it needs no layer.
+    bundled: bool
+    memory_size: float
+    timeout: Duration
+    environment: Mapping[str, str]
+    description: str
+    extra_layers: Tuple[lambda_.ILayerVersion, ...] = field(default=())
+
+    @property
+    def created(self) -> bool:
+        """Whether the construct creates this function."""
+        return self.existing is None
+
+
+def resolve_function(
+    problems: Problems,
+    props: Mapping[str, Any],
+    *,
+    id: str,
+    prefix: str,
+    reserved: Tuple[str, ...],
+    bundled_handler: Optional[str],
+    default_memory_size: int,
+    default_timeout: Duration,
+    description: str,
+    extra_layers: Sequence[lambda_.ILayerVersion] = (),
+) -> FunctionSettings:
+    """Check the props of one function (``<prefix>code``, ``<prefix>handler`` ...) and resolve them."""
+    existing_prop = f"existing_{prefix[:-1]}" if prefix else "existing_function"
+    code, handler = props.get(f"{prefix}code"), props.get(f"{prefix}handler")
+    existing = props.get(existing_prop)
+    memory_size, timeout = props.get(f"{prefix}memory_size"), props.get(f"{prefix}timeout")
+    environment = props.get(f"{prefix}environment")
+    _schedule.validate_function_props(
+        problems,
+        code=code,
+        handler=handler,
+        existing_function=existing,
+        memory_size=memory_size,
+        timeout=timeout,
+        environment=environment,
+        reserved=reserved,
+        prefix=prefix,
+    )
+    bundled = code is None and existing is None and bundled_handler is not None
+    return FunctionSettings(
+        id=id,
+        existing_prop=existing_prop,
+        existing=existing,
+        code=_assets.runtime_code() if bundled else code,
+        handler=bundled_handler if bundled else handler,
+        bundled=bundled,
+        memory_size=memory_size or default_memory_size,
+        timeout=timeout or default_timeout,
+        environment=dict(environment) if isinstance(environment, Mapping) else {},
+        description=description,
+        extra_layers=tuple(extra_layers),
+    )
+
+
+def resolve_common(
+    problems: Problems,
+    props: Mapping[str, Any],
+    *,
+    scheduled: FunctionSettings,
+    functions: Sequence[FunctionSettings],
+) -> CommonSettings:
+    """Check the shared props and resolve them.
+
+    ``scheduled`` is the function the schedule invokes (its asynchronous
+    invocation settings apply only when the construct creates it);
+    ``functions`` are all of the construct's functions (logging and tracing
+    apply only when it creates at least one).
+    """
+    log_retention, tracing = props.get("log_retention"), props.get("tracing")
+    retries, max_age = props.get("function_retry_attempts"), props.get("function_max_event_age")
+    alarms, alarm_topic = props.get("alarms"), props.get("alarm_topic")
+    if all(not function.created for function in functions):
+        given_with = " and ".join(function.existing_prop for function in functions)
+        what = "a function" if len(functions) == 1 else "functions"
+        for prop, value in (("log_retention", log_retention), ("tracing", tracing)):
+            if value is not None:
+                problems.add_message(
+                    f"{prop}: only applies to {what} the construct creates, got it with {given_with}"
+                )
+    if not scheduled.created:
+        noun = "a function" if scheduled.existing_prop == "existing_function" else "a producer"
+        for prop, value in (("function_retry_attempts", retries), ("function_max_event_age", max_age)):
+            if value is not None:
+                problems.add_message(
+                    f"{prop}: only applies to {noun} the construct creates, got it with "
+                    f"{scheduled.existing_prop}"
+                )
+    problems.integer_range("function_retry_attempts", retries, 0, 2)
+    problems.duration_range("function_max_event_age", max_age, Duration.seconds(60), Duration.hours(6))
+    _schedule.validate_common_props(
+        problems, log_retention=log_retention, tracing=tracing, alarms=alarms, alarm_topic=alarm_topic
+    )
+    if alarm_topic is not None and alarms is False:
+        problems.add_message("alarm_topic: needs alarms, got alarms=False")
+    return CommonSettings(
+        schedule=schedule_options(props),
+        log_retention=log_retention or _defaults.LOG_RETENTION,
+        tracing=bool(tracing),
+        function_retry_attempts=_defaults.FUNCTION_RETRY_ATTEMPTS if retries is None else retries,
+        function_max_event_age=max_age or _defaults.FUNCTION_MAX_EVENT_AGE,
+        alarms=alarms is not False,
+        alarm_topic=alarm_topic,
+    )
+
+
+def schedule_options(props: Mapping[str, Any]) -> _schedule.ScheduleOptions:
+    """The schedule props of a constructor call (validated by :func:`validate_schedule`)."""
+    return _schedule.ScheduleOptions(
+        schedule=props.get("schedule"),
+        enabled=props.get("schedule_enabled"),
+        description=props.get("schedule_description"),
+        time_window=props.get("time_window"),
+        start=props.get("start"),
+        end=props.get("end"),
+        schedule_group=props.get("schedule_group"),
+        retry_attempts=props.get("retry_attempts"),
+        max_event_age=props.get("max_event_age"),
+    )
+
+
+def validate_schedule(problems: Problems, props: Mapping[str, Any]) -> None:
+    """Check the schedule props of a constructor call."""
+    _schedule.validate_schedule_props(problems, schedule_options(props))
+
+
+# --- build -------------------------------------------------------------------
+
+
+class BuiltFunction(NamedTuple):
+    """A construct's function and, when the construct created it, its role and log group."""
+
+    function: lambda_.IFunction
+    role: Optional[iam.IRole]
+    log_group: Optional[logs.ILogGroup]
+
+
+def build_function(
+    scope: Construct,
+    settings: FunctionSettings,
+    common: CommonSettings,
+    *,
+    required_environment: Mapping[str, Tuple[str, str]],
+    failures_to: Optional[sqs.IQueue] = None,
+) -> BuiltFunction:
+    """Create the function of ``settings``, or take the user's and set its environment.
+
+    ``required_environment`` maps each variable the construct sets to its
+    value and a description (for the warning about a function it cannot
+    change). A created function built from user code gets the stack's
+    :class:`RuntimeLayer` and the extra layers. With ``failures_to``, the function is invoked
+    asynchronously by the schedule: bounded retries and event age, and
+    failures sent to that queue.
+    """
+    if settings.existing is not None:
+        _schedule.set_existing_environment(
+            scope, settings.existing_prop, settings.existing, required_environment
+        )
+        return BuiltFunction(settings.existing, None, None)
+    environment = dict(settings.environment)
+    environment.update({name: value for name, (value, _) in required_environment.items()})
+    layers = None if settings.bundled else [RuntimeLayer.of(scope), *settings.extra_layers]
+    async_options = (
+        {}
+        if failures_to is None
+        else _schedule.async_invoke_options(
+            common.function_retry_attempts, common.function_max_event_age, failures_to
+        )
+    )
+    function, role, log_group = _schedule.create_function(
+        scope,
+        settings.id,
+        code=settings.code,
+        handler=settings.handler,
+        memory_size=settings.memory_size,
+        timeout=settings.timeout,
+        log_retention=common.log_retention,
+        tracing=common.tracing,
+        environment=environment,
+        description=settings.description,
+        layers=layers,
+        **async_options,
+    )
+    return BuiltFunction(function, role, log_group)
+
+
+class ScheduledConstruct(Construct):
+    """What both constructs are: a schedule that invokes a function, the role it assumes, the alarms.
+
+    :class:`ScheduledLambdaToTable` and :class:`ScheduledTaskFanout` are
+    scheduled constructs; this class holds what they share and is not created
+    on its own. Each construct's constructor checks and resolves its props,
+    builds its resources, grants, and then calls this class to create the
+    schedule, the alarms and the construct metadata.
+
+    Attributes
+    ----------
+    schedule : aws_scheduler.Schedule
+        The EventBridge Scheduler schedule.
+    schedule_role : aws_iam.IRole
+        The role the Scheduler assumes; it may invoke the scheduled function
+        only.
+    alarm_topic : aws_sns.ITopic or None
+        Where alarms notify (None when ``alarms`` is False).
+    missed_run_alarm : aws_cloudwatch.Alarm or None
+        Alarm on missed runs of the scheduled function (None without alarms,
+        for a disabled or one-time schedule, or when its longest gap is over
+        about 7 days).
+    alarms : list of aws_cloudwatch.Alarm
+        Every alarm created, in creation order.
+
+    Notes
+    -----
+    **Functions the construct creates** each have their own role (it may
+    write the function's own log group and do what the construct grants,
+    nothing more) and their own log group. Their memory is 128-10240 MB,
+    their timeout 1 second to 15 minutes, and their extra environment may not
+    use the names the construct sets or those Lambda sets.
+
+    **Functions you bring** (``existing_function``, ``existing_producer``,
+    ``existing_worker``) get the grants the construct's own would. When one
+    is an ``aws_lambda.Function`` (or a ``SingletonFunction``), the construct
+    sets the environment variables it promises in its environment, replacing
+    any value of those names. Any other function (an imported one, an alias,
+    a version) cannot be changed: the construct warns at synth time
+    (``scheduled-tasks-constructs:existingFunctionEnvironment``) and you set
+    those variables yourself. It gets no layer: add :attr:`runtime_layer` to
+    its layers if its code imports ``scheduled_tasks_constructs.runtime``.
+    """
+
+    def _schedule_and_alarms(
+        self,
+        common: CommonSettings,
+        *,
+        kind: str,
+        function: lambda_.IFunction,
+        payload: Mapping[str, Any],
+        failures_to: sqs.IQueue,
+        alarms: Sequence["AlarmRequest"],
+        resources: Mapping[str, Any],
+    ) -> Mapping[str, Optional[cloudwatch.Alarm]]:
+        """Create the schedule invoking ``function``, the alarms, and the construct metadata.
+
+        Returns the requested alarms by ID (None each when ``alarms`` is False).
+        """
+        self.schedule, self.schedule_role = _schedule.create_schedule(
+            self, common.schedule, function=function, payload=payload, dead_letter_queue=failures_to
+        )
+        watch = build_alarms(self, common, alarms, scheduled_function=function)
+        self.alarm_topic, self.alarms, self.missed_run_alarm = watch.topic, watch.created, watch.missed_run
+        _metadata.publish(self, kind, {"schedule": self.schedule, **resources})
+        return watch.by_id
+
+    @property
+    def runtime_layer(self) -> RuntimeLayer:
+        """The stack's runtime helpers layer (:class:`RuntimeLayer`).
+
+        Functions the construct builds from your code have it; the bundled
+        handlers carry the helpers in their own asset and need none. Add it to
+        the layers of a function you bring (``existing_function``,
+        ``existing_producer``, ``existing_worker``) whose code imports
+        ``scheduled_tasks_constructs.runtime``. Reading it creates the layer
+        when the stack has none yet.
+        """
+        return RuntimeLayer.of(self)
+
+
+@dataclass(frozen=True)
+class AlarmRequest:
+    """One alarm a construct wants: a dead-letter queue's depth or a function's errors."""
+
+    id: str
+    kind: str  # "dead_letters" or "errors"
+    target: Any
+    label: str
+
+
+@dataclass(frozen=True)
+class BuiltAlarms:
+    """The alarms of a construct (all empty when ``alarms`` is False)."""
+
+    topic: Optional[sns.ITopic]
+    by_id: Mapping[str, Optional[cloudwatch.Alarm]]
+    missed_run: Optional[cloudwatch.Alarm]
+    created: List[cloudwatch.Alarm]
+
+
+def build_alarms(
+    scope: Construct,
+    common: CommonSettings,
+    requests: Sequence[AlarmRequest],
+    *,
+    scheduled_function: lambda_.IFunction,
+) -> BuiltAlarms:
+    """The alarm topic, the requested alarms and the missed-run alarm, in that order."""
+    if not common.alarms:
+        return BuiltAlarms(None, {request.id: None for request in requests}, None, [])
+    topic = common.alarm_topic or _topic.alarm_topic(scope)
+    watch = Alarms(scope, topic)
+    by_id: Dict[str, Optional[cloudwatch.Alarm]] = {}
+    for request in requests:
+        make = watch.dead_letters if request.kind == "dead_letters" else watch.errors
+        by_id[request.id] = make(request.id, request.target, request.label)
+    missed = _schedule.missed_run_alarm(watch, scheduled_function, common.schedule)
+    return BuiltAlarms(topic, by_id, missed, watch.created)
