@@ -419,9 +419,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_next(args: argparse.Namespace) -> int:
+    from ..schedule_expressions import ScheduleExpressionError, next_fire_times
     from .cdk_app import parse_context
     from .runner import read_schedule
-    from ..schedule_expressions import ScheduleExpressionError, next_fire_times
 
     context = parse_context(args.context)
     after = args.after or datetime.now(timezone.utc)

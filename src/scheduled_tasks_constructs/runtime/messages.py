@@ -3,9 +3,10 @@
 Every task of a scheduled run travels as one SQS message. Its body is a JSON
 object with these fields::
 
-    {"execution_id": ..., "scheduled_time": ..., "task": <the task>, "task_id": ...}
+    {"execution_id": ..., "run_id": ..., "scheduled_time": ..., "task": <the task>, "task_id": ...}
 
-and it carries one message attribute, ``task_id`` (type ``String``), that
+(``run_id``, the run's key in the run ledger, only when the producer keeps a
+ledger), and it carries one message attribute, ``task_id`` (type ``String``), that
 repeats the task id so it can be read without parsing the body. The body is
 compact JSON with sorted keys and ASCII escapes, so the same task always
 gives the same bytes.
@@ -33,6 +34,9 @@ EXECUTION_ID = "execution_id"
 
 SCHEDULED_TIME = "scheduled_time"
 """Body field: time the run was scheduled for, ISO-8601 (a string, or absent/null)."""
+
+RUN_ID = "run_id"
+"""Body field: the run's key in the run ledger (:mod:`.ledger`), ``"<schedule>#<slot>"`` (absent without a ledger)."""
 
 TASK_ID_ATTRIBUTE = "task_id"
 """Name of the message attribute that holds the task id."""
@@ -67,6 +71,8 @@ class TaskMessage(NamedTuple):
         Execution id of the run, when the body has one.
     scheduled_time : str or None
         Scheduled time of the run, when the body has one.
+    run_id : str or None
+        The run's key in the run ledger, when the body has one.
 
     Examples
     --------
@@ -78,6 +84,7 @@ class TaskMessage(NamedTuple):
     payload: Any
     execution_id: str | None
     scheduled_time: str | None
+    run_id: str | None = None
 
 
 def encode_task(
@@ -86,6 +93,7 @@ def encode_task(
     *,
     execution_id: str | None,
     scheduled_time: str | None,
+    run_id: str | None = None,
 ) -> str:
     """Return the message body of one task.
 
@@ -99,6 +107,9 @@ def encode_task(
         Execution id of the run the task belongs to.
     scheduled_time : str or None
         Scheduled time of the run.
+    run_id : str or None, optional
+        The run's key in the run ledger; the body has the field only when
+        given. Default: none.
 
     Returns
     -------
@@ -123,6 +134,8 @@ def encode_task(
         TASK: payload,
         TASK_ID: task_id,
     }
+    if run_id is not None:
+        document[RUN_ID] = run_id
     return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
@@ -150,13 +163,13 @@ def decode_task(body: str) -> TaskMessage:
     ------
     MessageFormatError
         If the body is not a string, not a JSON object, has no non-empty
-        string ``task_id`` or no ``task``, or has an ``execution_id`` or
-        ``scheduled_time`` that is neither a string nor null.
+        string ``task_id`` or no ``task``, or has an ``execution_id``,
+        ``scheduled_time`` or ``run_id`` that is neither a string nor null.
 
     Examples
     --------
     >>> decode_task('{"task_id": "e-1/0", "task": {"n": 2}}')
-    TaskMessage(task_id='e-1/0', payload={'n': 2}, execution_id=None, scheduled_time=None)
+    TaskMessage(task_id='e-1/0', payload={'n': 2}, execution_id=None, scheduled_time=None, run_id=None)
     >>> decode_task('{"task": 1}')
     Traceback (most recent call last):
         ...
@@ -180,6 +193,7 @@ def decode_task(body: str) -> TaskMessage:
         payload=document[TASK],
         execution_id=_optional_str(document, EXECUTION_ID),
         scheduled_time=_optional_str(document, SCHEDULED_TIME),
+        run_id=_optional_str(document, RUN_ID),
     )
 
 
@@ -236,6 +250,7 @@ def message_size(task_id: str, body: str) -> int:
 __all__ = [
     "ATTRIBUTE_DATA_TYPE",
     "EXECUTION_ID",
+    "RUN_ID",
     "SCHEDULED_TIME",
     "TASK",
     "TASK_ID",

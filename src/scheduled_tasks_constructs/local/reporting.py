@@ -1,0 +1,197 @@
+"""What a local run reports: per construct, per app, and one progress line per run.
+
+:class:`ConstructReport` and :class:`RunReport` are what
+:func:`~scheduled_tasks_constructs.local.runner.run_app` returns (and what
+``scheduled-tasks run --json`` prints); :class:`ProgressLine` is the line a
+terminal shows while a task queue drains; :func:`iso_z` and :func:`plural`
+write instants and counts the way the progress lines do.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+__all__ = ["ConstructReport", "ProgressLine", "RunReport", "iso_z", "plural"]
+
+
+def iso_z(moment: datetime) -> str:
+    """Write an instant as the Scheduler writes ``scheduled_time``.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timedelta, timezone
+    >>> iso_z(datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8))))
+    '2026-11-23T01:00:00Z'
+    """
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plural(count: int, noun: str) -> str:
+    """A count and its noun, the noun in the plural unless the count is 1.
+
+    Examples
+    --------
+    >>> plural(1, "task"), plural(3, "task"), plural(0, "batch")
+    ('1 task', '3 tasks', '0 batches')
+    """
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun}{'es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+
+
+@dataclass
+class ConstructReport:
+    """What one construct did, read back from the endpoint.
+
+    Task fields are None for a ScheduledLambdaToTable. ``tasks_sent`` counts
+    the messages on the task queue when the producer returned (what it sent),
+    ``tasks_succeeded`` those the worker finished (deleted after a successful
+    batch), ``tasks_filtered`` those the mapping's filters dropped,
+    ``tasks_dead_lettered`` those in the queue's dead-letter queue (None when
+    its redrive policy names none), ``tasks_left_in_queue`` what is still on
+    the queue at the end. ``runs_dead_lettered`` counts the failed runs in the
+    scheduled function's on-failure destination (None when it has none).
+    ``errors`` counts failed invocations by function and error.
+
+    Examples
+    --------
+    >>> report = ConstructReport("App/Nightly", "ScheduledLambdaToTable", "rate(1 day)", "UTC", runs_requested=1)
+    >>> report.ok, report.to_dict()["runs_requested"]
+    (True, 1)
+    """
+
+    path: str
+    construct: str
+    schedule: str
+    time_zone: str
+    runs_requested: int
+    runs_planned: int = 0
+    batch_size: Optional[int] = None
+    max_receive_count: Optional[int] = None
+    concurrency: Optional[int] = None
+    runs: int = 0
+    runs_succeeded: int = 0
+    runs_failed: int = 0
+    invocations: int = 0
+    fire_times: List[str] = field(default_factory=list)
+    tasks_sent: Optional[int] = None
+    tasks_succeeded: Optional[int] = None
+    tasks_filtered: Optional[int] = None
+    tasks_retried: Optional[int] = None
+    tasks_dead_lettered: Optional[int] = None
+    tasks_left_in_queue: Optional[int] = None
+    task_deliveries: Optional[int] = None
+    worker_invocations: Optional[int] = None
+    table_items: Optional[int] = None
+    runs_dead_lettered: Optional[int] = None
+    results_posted: Optional[int] = None
+    cold_starts: int = 0
+    seconds: float = 0.0
+    resources: Dict[str, Optional[str]] = field(default_factory=dict)
+    errors: Dict[str, Dict[str, int]] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every planned run fired and succeeded, and no task was lost, left or dead-lettered."""
+        return (
+            self.runs == self.runs_planned
+            and self.runs_failed == 0
+            and not self.tasks_dead_lettered
+            and not self.tasks_left_in_queue
+            and not self.notes_fail
+        )
+
+    @property
+    def notes_fail(self) -> bool:
+        """Whether a note says the counts do not add up."""
+        return any(note.startswith("count mismatch") for note in self.notes)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as JSON-ready data (``ok`` included)."""
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass
+class RunReport:
+    """What a whole app run did.
+
+    Examples
+    --------
+    >>> report = RunReport(app="cdk.out", endpoint="http://127.0.0.1:5000", embedded=True, real_time=False, constructs=[])
+    >>> report.to_dict()["time"], report.ok
+    ('virtual', True)
+    """
+
+    app: str
+    endpoint: str
+    embedded: bool
+    real_time: bool
+    constructs: List[ConstructReport]
+    seconds: float = 0.0
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every construct is ok and the run was not cut short."""
+        return all(c.ok for c in self.constructs) and not self.notes
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {
+            "app": self.app,
+            "endpoint": self.endpoint,
+            "embedded_endpoint": self.embedded,
+            "time": "real" if self.real_time else "virtual",
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
+            "constructs": [c.to_dict() for c in self.constructs],
+        }
+
+
+class ProgressLine:
+    """One progress line per run on stderr (a terminal only), rewritten at most four times a second.
+
+    Parameters
+    ----------
+    enabled : bool
+        Whether to write anything.
+    label : str
+        What the line starts with (the construct and its run).
+    total : int
+        Tasks the run sent.
+
+    Examples
+    --------
+    >>> line = ProgressLine(False, "App/Fanout: run 1/1", 10)
+    >>> line.update(10, final=True)  # disabled: writes nothing
+    """
+
+    def __init__(self, enabled: bool, label: str, total: int) -> None:
+        self.enabled = enabled
+        self.label = label
+        self.total = total
+        self.started = time.monotonic()
+        self._shown = 0.0
+
+    def update(self, done: int, *, final: bool = False) -> None:
+        """Show ``done`` of the total, the rate and the time left; ``final`` ends the line."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not final and now - self._shown < 0.25:
+            return
+        self._shown = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = done / elapsed
+        eta = (self.total - done) / rate if rate > 0 and self.total > done else 0.0
+        line = f"{self.label}: {done}/{self.total} tasks, {rate:,.0f}/s, ETA {eta:,.0f} s"
+        sys.stderr.write("\r" + line[:160].ljust(80) + ("\n" if final else ""))
+        sys.stderr.flush()
