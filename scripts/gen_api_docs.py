@@ -65,6 +65,7 @@ MODULES = (
     "runtime.worker",
     "runtime.idempotency",
     "runtime.webhook",
+    "runtime.caches",
     "cost",
     "schedule_expressions",
     "local.assembly",

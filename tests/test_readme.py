@@ -75,3 +75,39 @@ def test_the_worker_excerpt_shows_the_whole_handler_module():
 
 def test_no_placeholders_left():
     assert "PLACEHOLDER" not in README
+
+
+def _layout_table() -> dict[str, str]:
+    """The README's layout table: each row's first cell mapped to its job."""
+    section = README[README.index("| module | its one job |") :]
+    rows: dict[str, str] = {}
+    for line in section.splitlines()[2:]:
+        line = line.strip()
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|", 1)]
+        rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_the_layout_table_names_every_module_of_the_package():
+    # GIVEN every module of the package and the README's layout table
+    package = ROOT / "src" / "scheduled_tasks_constructs"
+    rows = _layout_table()
+    named_files = set(re.findall(r"`([\w/]+\.py)`", " ".join(rows)))
+    runtime_row = next(job for cell, job in rows.items() if cell == "`runtime/`")
+    runtime_names = set(re.findall(r"`(\w+)`", runtime_row))
+    # WHEN each module is looked up; THEN it is named, with its job, exactly once
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if relative.endswith("/__init__.py"):
+            continue
+        if relative.startswith("runtime/"):
+            if path.stem not in runtime_names:
+                missing.append(relative)
+        elif relative not in named_files:
+            missing.append(relative)
+    assert missing == []
+    stale = {name for name in named_files if not (package / name).is_file()}
+    assert stale == set()

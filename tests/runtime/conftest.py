@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from scheduled_tasks_constructs.runtime import _aws
+from scheduled_tasks_constructs.runtime.caches import reset_caches
 from scheduled_tasks_constructs.runtime.worker import process_batch
 
 REGION = "us-east-1"
@@ -113,14 +113,14 @@ def lambda_env(
 ) -> Iterator[pytest.MonkeyPatch]:
     """Environment of a handler running "in Lambda" against the moto server.
 
-    boto3 honours ``AWS_ENDPOINT_URL``; the per-container client cache is
-    cleared before and after so no client leaks between tests.
+    boto3 honours ``AWS_ENDPOINT_URL``; what a container keeps between
+    invocations (clients, webhook URLs) is reset before and after, through the
+    public ``reset_caches``, so nothing leaks between tests.
     """
-    cached_client = _aws.client  # tests may monkeypatch the attribute
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    cached_client.cache_clear()
+    reset_caches()
     yield monkeypatch
-    cached_client.cache_clear()
+    reset_caches()
 
 
 class LambdaContext:

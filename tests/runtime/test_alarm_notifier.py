@@ -12,6 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scheduled_tasks_constructs.runtime import alarm_notifier
+from scheduled_tasks_constructs.runtime.caches import reset_caches
 from scheduled_tasks_constructs.runtime.events import MalformedEventError
 from scheduled_tasks_constructs.runtime.webhook import WebhookError
 
@@ -41,9 +42,9 @@ def notifier_env(
     arn = secretsmanager.create_secret(Name=f"hook-{uuid.uuid4().hex}", SecretString=url)["ARN"]
     lambda_env.setenv("WEBHOOK_SECRET_ARN", arn)
     lambda_env.setenv("WEBHOOK_KIND", "discord")
-    alarm_notifier._webhook_urls.clear()
+    reset_caches()
     yield lambda_env
-    alarm_notifier._webhook_urls.clear()
+    reset_caches()
 
 
 def test_alarm_and_plain_messages_are_posted(httpserver: HTTPServer, notifier_env: Any) -> None:

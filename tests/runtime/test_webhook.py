@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scheduled_tasks_constructs.runtime import worker
+from scheduled_tasks_constructs.runtime.caches import reset_caches
 from scheduled_tasks_constructs.runtime.webhook import (
     DISCORD_MAX_CONTENT,
     REVOKED_URL_STATUSES,
@@ -318,9 +319,9 @@ def test_binary_secret_is_rejected(secretsmanager: Any) -> None:
 
 @pytest.fixture
 def posting_env(lambda_env: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    worker._webhook_urls.clear()
+    reset_caches()
     yield lambda_env
-    worker._webhook_urls.clear()
+    reset_caches()
 
 
 def sqs_record(message_id: str, task_id: str, payload: Any) -> dict[str, Any]:

@@ -16,8 +16,18 @@ assembly
     Reads a cloud assembly: templates, assets and the constructs' metadata.
 resources
     Makes a template's tables, queues, secrets ... on the local endpoint.
+planning
+    Reads one construct's schedule, functions and event source mapping.
+construct_kinds
+    What differs per construct kind, one strategy each.
+scheduler
+    EventBridge Scheduler emulated: fire times, target input, async invokes.
+event_source_mapping
+    An SQS event source mapping emulated: receive, deliver, delete.
 runner
     Runs every scheduled construct of an app against a local AWS endpoint.
+reporting
+    What a run reports, per construct and per app, and its progress line.
 lambda_local
     Runs a synthesized function the way Lambda runs it, one process per
     warm execution environment.

@@ -31,6 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
+from .reporting import format_report, shown_path
+
 __all__ = ["build_parser", "format_report", "main"]
 
 PROG = "scheduled-tasks"
@@ -39,7 +41,6 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 _DEBUG_VARIABLE = "SCHEDULED_TASKS_DEBUG"
-_SHOWN_FIRE_TIMES = 3
 
 
 class _BadInput(Exception):
@@ -216,103 +217,6 @@ def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _shown(path: Any) -> str:
-    """A path relative to the working directory when it is below it."""
-    try:
-        relative = os.path.relpath(str(path))
-    except ValueError:
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
-
-
-def _plural(count: Optional[int], noun: str) -> str:
-    if count == 1:
-        return f"1 {noun}"
-    if noun.endswith("y"):
-        return f"{count} {noun[:-1]}ies"
-    if noun.endswith("t") and " " in noun:
-        return f"{count} {noun}s"
-    return f"{count} {noun}s"
-
-
-def _count(value: Optional[int]) -> str:
-    return "-" if value is None else str(value)
-
-
-def format_report(report: Any) -> str:
-    """Write a run's report as text, one block per construct.
-
-    Parameters
-    ----------
-    report : RunReport
-        The report of :func:`~scheduled_tasks_constructs.local.runner.run_app`.
-
-    Returns
-    -------
-    str
-        The text (no trailing newline).
-    """
-    where = "embedded moto server" if report.embedded else "local endpoint"
-    mode = "real time" if report.real_time else "virtual time"
-    state = "OK" if report.ok else "FAILED"
-    lines = [
-        f"Local run of {_shown(report.app)}: {state} in {report.seconds:.2f} s "
-        f"({where} {report.endpoint}, {mode})"
-    ]
-    for note in report.notes:
-        lines.append(f"  note: {note}")
-    for c in report.constructs:
-        lines.append("")
-        lines.append(f"{c.path}  ({c.construct})")
-        rows = [("schedule", f"{c.schedule}, {c.time_zone}")]
-        runs = f"{c.runs_succeeded} of {c.runs_planned} succeeded"
-        if c.runs_failed:
-            runs += f", {c.runs_failed} failed"
-        if c.runs < c.runs_planned:
-            runs += f", {c.runs_planned - c.runs} did not fire"
-        rows.append(("runs", f"{runs} ({_plural(c.invocations, 'invocation')})"))
-        if c.fire_times:
-            times = ", ".join(c.fire_times[:_SHOWN_FIRE_TIMES])
-            if len(c.fire_times) > _SHOWN_FIRE_TIMES:
-                times += f", ... ({len(c.fire_times)} in all)"
-            rows.append(("fire times", times))
-        if c.tasks_sent is not None:
-            rows.append(("tasks sent", f"{c.tasks_sent} (on the task queue when the producer returned)"))
-            rows.append(
-                (
-                    "succeeded",
-                    f"{_count(c.tasks_succeeded)} (batch size {c.batch_size}, {_plural(c.worker_invocations, 'worker invocation')}, "
-                    f"up to {c.concurrency} at a time)",
-                )
-            )
-            if c.tasks_filtered:
-                rows.append(("filtered out", f"{c.tasks_filtered} (deleted: no filter of the mapping matched)"))
-            rows.append(("retried", f"{_count(c.tasks_retried)} ({_plural(c.task_deliveries, 'delivery')})"))
-            if c.tasks_dead_lettered is None:
-                rows.append(("dead-letter queue", "none (the task queue has no redrive policy)"))
-            else:
-                rows.append(("dead-letter queue", f"{c.tasks_dead_lettered} (max receive count {c.max_receive_count})"))
-            if c.tasks_left_in_queue:
-                rows.append(("left in queue", str(c.tasks_left_in_queue)))
-        if c.table_items is not None:
-            rows.append(("table items", str(c.table_items)))
-        rows.append(
-            ("failed runs queue", "none (no on-failure destination)" if c.runs_dead_lettered is None else str(c.runs_dead_lettered))
-        )
-        if c.results_posted is not None:
-            rows.append(("results posted", str(c.results_posted)))
-        for role, errors in c.errors.items():
-            for text, count in list(errors.items())[:_SHOWN_FIRE_TIMES]:
-                rows.append((f"{role} error", f"{count} x {text}"))
-            if len(errors) > _SHOWN_FIRE_TIMES:
-                rows.append((f"{role} error", f"... {len(errors) - _SHOWN_FIRE_TIMES} more kinds (--json lists all)"))
-        rows.append(("time", f"{c.seconds:.2f} s ({_plural(c.cold_starts, 'cold start')})"))
-        lines += [f"  {name:<18} {value}" for name, value in rows]
-        for note in c.notes:
-            lines.append(f"  note: {note}")
-    return "\n".join(lines)
-
-
 def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=False))
 
@@ -366,7 +270,7 @@ def _load(
 
     loaded = load_app(app, outdir=outdir, synthesize=synthesize, context=context)
     if not loaded.constructs:
-        raise _BadInput(f"{_shown(app)}: no ScheduledLambdaToTable or ScheduledTaskFanout in the app")
+        raise _BadInput(f"{shown_path(app)}: no ScheduledLambdaToTable or ScheduledTaskFanout in the app")
     if only:
         chosen = [c for c in loaded.constructs if any(fnmatch.fnmatchcase(c.path, p) for p in only)]
         if not chosen:
@@ -407,7 +311,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         synthesized = CloudAssembly.is_assembly(Path(args.app))
         if not synthesized:
             resolve_app_file(args.app)  # a missing or foreign app fails before anything starts
-        _progress(f"{'reading' if synthesized else 'synthesizing'} {_shown(args.app)}")
+        _progress(f"{'reading' if synthesized else 'synthesizing'} {shown_path(args.app)}")
         loaded = _load(args.app, outdir=outdir, synthesize=True, context=context, only=args.construct)
         endpoint, embedded = _endpoint(stack, args)
         report = _run_loaded(loaded, args, endpoint, embedded)
@@ -471,18 +375,18 @@ def _cmd_main(args: argparse.Namespace) -> int:
     folder = Path(args.examples)
     apps = sorted(folder.glob("*/app.py")) if folder.is_dir() else []
     if not apps:
-        raise _BadInput(f"no example apps: {_shown(folder)}/*/app.py matches nothing")
+        raise _BadInput(f"no example apps: {shown_path(folder)}/*/app.py matches nothing")
     _check_run_args(args)
     synthesized = []
     for app_file in apps:
         outdir = app_file.parent / "cdk.out"
-        _progress(f"synthesizing {_shown(app_file)} into {_shown(outdir)}")
+        _progress(f"synthesizing {shown_path(app_file)} into {shown_path(outdir)}")
         synthesized.append(_load(str(app_file.resolve()), outdir=outdir.resolve(), synthesize=True, context={}))
     results = []
     with ExitStack() as stack:
         endpoint, embedded = _endpoint(stack, args)
         for loaded in synthesized:
-            _progress(f"running {_shown(loaded.app_file)} ({args.runs} runs of each schedule)")
+            _progress(f"running {shown_path(loaded.app_file)} ({args.runs} runs of each schedule)")
             report = _run_loaded(loaded, args, endpoint, embedded)
             results.append((loaded, report))
     ok = all(report.ok for _, report in results)
@@ -508,7 +412,7 @@ def _cmd_main(args: argparse.Namespace) -> int:
     blocks = []
     for loaded, _ in results:
         stacks = ", ".join(f"{s.name} ({s.resources} resources)" for s in loaded.stacks)
-        blocks.append(f"Synthesized {_shown(loaded.app_file)} into {_shown(loaded.outdir)}: {stacks}")
+        blocks.append(f"Synthesized {shown_path(loaded.app_file)} into {shown_path(loaded.outdir)}: {stacks}")
     print("\n".join(blocks))
     for _, report in results:
         print()

@@ -9,13 +9,17 @@ write instants and counts the way the progress lines do.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
-__all__ = ["ConstructReport", "ProgressLine", "RunReport", "iso_z", "plural"]
+__all__ = ["ConstructReport", "ProgressLine", "RunReport", "format_report", "iso_z", "plural", "shown_path"]
+
+#: How many fire times and error kinds a text report shows of each construct.
+_SHOWN = 3
 
 
 def iso_z(moment: datetime) -> str:
@@ -35,11 +39,13 @@ def plural(count: int, noun: str) -> str:
 
     Examples
     --------
-    >>> plural(1, "task"), plural(3, "task"), plural(0, "batch")
-    ('1 task', '3 tasks', '0 batches')
+    >>> plural(1, "task"), plural(3, "task"), plural(0, "batch"), plural(2, "delivery")
+    ('1 task', '3 tasks', '0 batches', '2 deliveries')
     """
     if count == 1:
         return f"1 {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return f"{count} {noun[:-1]}ies"
     return f"{count} {noun}{'es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
 
 
@@ -195,3 +201,90 @@ class ProgressLine:
         line = f"{self.label}: {done}/{self.total} tasks, {rate:,.0f}/s, ETA {eta:,.0f} s"
         sys.stderr.write("\r" + line[:160].ljust(80) + ("\n" if final else ""))
         sys.stderr.flush()
+
+
+def shown_path(path: Any) -> str:
+    """A path relative to the working directory when it is below it."""
+    try:
+        relative = os.path.relpath(str(path))
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _count(value: Optional[int]) -> str:
+    return "-" if value is None else str(value)
+
+
+def format_report(report: Any) -> str:
+    """Write a run's report as text, one block per construct.
+
+    Parameters
+    ----------
+    report : RunReport
+        The report of :func:`~scheduled_tasks_constructs.local.runner.run_app`.
+
+    Returns
+    -------
+    str
+        The text (no trailing newline).
+    """
+    where = "embedded moto server" if report.embedded else "local endpoint"
+    mode = "real time" if report.real_time else "virtual time"
+    state = "OK" if report.ok else "FAILED"
+    lines = [
+        f"Local run of {shown_path(report.app)}: {state} in {report.seconds:.2f} s "
+        f"({where} {report.endpoint}, {mode})"
+    ]
+    for note in report.notes:
+        lines.append(f"  note: {note}")
+    for c in report.constructs:
+        lines.append("")
+        lines.append(f"{c.path}  ({c.construct})")
+        rows = [("schedule", f"{c.schedule}, {c.time_zone}")]
+        runs = f"{c.runs_succeeded} of {c.runs_planned} succeeded"
+        if c.runs_failed:
+            runs += f", {c.runs_failed} failed"
+        if c.runs < c.runs_planned:
+            runs += f", {c.runs_planned - c.runs} did not fire"
+        rows.append(("runs", f"{runs} ({plural(c.invocations, 'invocation')})"))
+        if c.fire_times:
+            times = ", ".join(c.fire_times[:_SHOWN])
+            if len(c.fire_times) > _SHOWN:
+                times += f", ... ({len(c.fire_times)} in all)"
+            rows.append(("fire times", times))
+        if c.tasks_sent is not None:
+            rows.append(("tasks sent", f"{c.tasks_sent} (on the task queue when the producer returned)"))
+            rows.append(
+                (
+                    "succeeded",
+                    f"{_count(c.tasks_succeeded)} (batch size {c.batch_size}, {plural(c.worker_invocations, 'worker invocation')}, "
+                    f"up to {c.concurrency} at a time)",
+                )
+            )
+            if c.tasks_filtered:
+                rows.append(("filtered out", f"{c.tasks_filtered} (deleted: no filter of the mapping matched)"))
+            rows.append(("retried", f"{_count(c.tasks_retried)} ({plural(c.task_deliveries, 'delivery')})"))
+            if c.tasks_dead_lettered is None:
+                rows.append(("dead-letter queue", "none (the task queue has no redrive policy)"))
+            else:
+                rows.append(("dead-letter queue", f"{c.tasks_dead_lettered} (max receive count {c.max_receive_count})"))
+            if c.tasks_left_in_queue:
+                rows.append(("left in queue", str(c.tasks_left_in_queue)))
+        if c.table_items is not None:
+            rows.append(("table items", str(c.table_items)))
+        rows.append(
+            ("failed runs queue", "none (no on-failure destination)" if c.runs_dead_lettered is None else str(c.runs_dead_lettered))
+        )
+        if c.results_posted is not None:
+            rows.append(("results posted", str(c.results_posted)))
+        for role, errors in c.errors.items():
+            for text, count in list(errors.items())[:_SHOWN]:
+                rows.append((f"{role} error", f"{count} x {text}"))
+            if len(errors) > _SHOWN:
+                rows.append((f"{role} error", f"... {len(errors) - _SHOWN} more kinds (--json lists all)"))
+        rows.append(("time", f"{c.seconds:.2f} s ({plural(c.cold_starts, 'cold start')})"))
+        lines += [f"  {name:<18} {value}" for name, value in rows]
+        for note in c.notes:
+            lines.append(f"  note: {note}")
+    return "\n".join(lines)

@@ -127,3 +127,34 @@ def utc(now: datetime | None) -> datetime:
 def iso(moment: datetime) -> str:
     """An instant as ISO-8601 in UTC, to the millisecond, with a ``Z``."""
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def plain(value: dict[str, Any]) -> Any:
+    """A DynamoDB attribute value (``{"S": "x"}``, ``{"N": "2"}``, ...) as a plain Python value.
+
+    Examples
+    --------
+    >>> plain({"L": [{"N": "2"}, {"S": "x"}, {"BOOL": True}]})
+    [2, 'x', True]
+    """
+    ((tag, inner),) = value.items()
+    if tag == "S":
+        return inner
+    if tag == "N":
+        return int(inner) if inner.lstrip("-").isdigit() else float(inner)
+    if tag == "NULL":
+        return None
+    if tag == "BOOL":
+        return bool(inner)
+    if tag in ("SS", "NS"):
+        return set(inner)
+    if tag == "L":
+        return [plain(item) for item in inner]
+    if tag == "M":
+        return {key: plain(item) for key, item in inner.items()}
+    return inner
+
+
+def plain_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as plain Python values (see :func:`plain`)."""
+    return {key: plain(value) for key, value in item.items()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 #: Handler modules that keep a webhook URL cache as ``_webhook_urls``.
-_WEBHOOK_URL_CACHE_MODULES = ("worker", "alarm_notifier")
+_WEBHOOK_URL_CACHE_MODULES = ("worker", "alarm_notifier", "watchdog")
 
 
 def reset_caches() -> None:

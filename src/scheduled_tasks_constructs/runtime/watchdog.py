@@ -35,7 +35,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -590,26 +590,6 @@ def describe(schedule: str, kind: str, slot: str) -> str:
 # --------------------------------------------------------------------------- handler
 
 
-def _plain(value: dict[str, Any]) -> Any:
-    """A DynamoDB attribute value as a plain Python value."""
-    ((tag, inner),) = value.items()
-    if tag == "S":
-        return inner
-    if tag == "N":
-        return int(inner) if inner.lstrip("-").isdigit() else float(inner)
-    if tag == "NULL":
-        return None
-    if tag == "BOOL":
-        return bool(inner)
-    if tag in ("SS", "NS"):
-        return set(inner)
-    if tag == "L":
-        return [_plain(item) for item in inner]
-    if tag == "M":
-        return {key: _plain(item) for key, item in inner.items()}
-    return inner
-
-
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -655,7 +635,7 @@ def scan_runs(client: Any, table_name: str, schedule: str, since: str) -> list[d
     items: list[dict[str, Any]] = []
     while True:
         page = client.scan(**kwargs)
-        items.extend({k: _plain(v) for k, v in item.items()} for item in page.get("Items", []))
+        items.extend({k: _aws.plain(v) for k, v in item.items()} for item in page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -682,7 +662,7 @@ def _load_state(client: Any, table_name: str, state_id: str, now: datetime) -> d
     item = client.get_item(
         TableName=table_name, Key={"run_id": {"S": state_id}}, ConsistentRead=True
     )["Item"]
-    return {key: _plain(value) for key, value in item.items()}
+    return {key: _aws.plain(value) for key, value in item.items()}
 
 
 def _save_state(
