@@ -64,6 +64,7 @@ MODULES = (
     "runtime.fanout",
     "runtime.worker",
     "runtime.idempotency",
+    "runtime.ledger",
     "runtime.webhook",
     "runtime.caches",
     "cost",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduled_tasks_constructs.runtime import _aws, alarm_notifier, watchdog, worker
+from scheduled_tasks_constructs.runtime import _aws, alarm_notifier, webhook, worker
 from scheduled_tasks_constructs.runtime.caches import reset_caches
 
 
@@ -21,7 +21,7 @@ def test_reset_forgets_clients_and_every_handlers_webhook_urls(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     first = _aws.client("sqs")
-    caches = [worker._webhook_urls, alarm_notifier._webhook_urls, watchdog._webhook_cache()]
+    caches = [worker._webhook_urls, alarm_notifier._webhook_urls, webhook._shared_url_cache()]
     for cache in caches:
         monkeypatch.setattr(cache, "read", cache.read)
         _fill(cache, "arn:secret")

@@ -14,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scheduled_tasks_constructs.runtime import watchdog
+from scheduled_tasks_constructs.runtime.caches import reset_caches
 from scheduled_tasks_constructs.runtime.watchdog import (
     Findings,
     evaluate,
@@ -629,7 +630,7 @@ def test_handler_posts_one_message_per_new_finding(
     arn = secretsmanager.create_secret(Name=f"hook-{uuid.uuid4().hex}", SecretString=url)["ARN"]
     watchdog_env.setenv("WEBHOOK_SECRET_ARN", arn)
     watchdog_env.setenv("WEBHOOK_KIND", "slack")
-    watchdog_env.setattr(watchdog, "_webhook_urls", None)
+    reset_caches()
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok", status=200)
 
     watchdog.handler({}, None, now=at("2026-12-01T12:00:00Z"))
@@ -657,7 +658,7 @@ def test_handler_counts_a_failed_post_and_still_writes_metrics(
     arn = secretsmanager.create_secret(Name=f"hook-{uuid.uuid4().hex}", SecretString=url)["ARN"]
     watchdog_env.setenv("WEBHOOK_SECRET_ARN", arn)
     watchdog_env.setenv("WEBHOOK_KIND", "slack")
-    watchdog_env.setattr(watchdog, "_webhook_urls", None)
+    reset_caches()
     httpserver.expect_request("/hook", method="POST").respond_with_data("no", status=500)
 
     watchdog.handler({}, None, now=at("2026-12-01T12:00:00Z"))

@@ -28,6 +28,8 @@ runner
     Runs every scheduled construct of an app against a local AWS endpoint.
 reporting
     What a run reports, per construct and per app, and its progress line.
+history
+    Reads a run ledger; its runs as a table, a text chart or JSON.
 lambda_local
     Runs a synthesized function the way Lambda runs it, one process per
     warm execution environment.

@@ -22,6 +22,8 @@ webhook
     Posts results to a Slack or Discord incoming webhook.
 idempotency
     Records that a task was applied, at most once, in a DynamoDB table.
+ledger
+    The run ledger: one item per scheduled slot, its status and task counts.
 
 The constants below are the names of the environment variables that the
 constructs set on the functions they create.
@@ -42,10 +44,18 @@ WEBHOOK_SECRET_ARN = "WEBHOOK_SECRET_ARN"
 WEBHOOK_KIND = "WEBHOOK_KIND"
 """Environment variable: ``"slack"`` or ``"discord"`` (optional; detected from the URL)."""
 
+WEBHOOK_MESSAGES = "WEBHOOK_MESSAGES"
+"""Environment variable: ``summary`` (one message per finished run), ``per_task`` or ``both``."""
+
+WEBHOOK_MESSAGE_MODES = ("summary", "per_task", "both")
+"""The values of ``WEBHOOK_MESSAGES``."""
+
 __all__ = [
     "ITEM_TTL_SECONDS",
     "QUEUE_URL",
     "TABLE_NAME",
     "WEBHOOK_KIND",
+    "WEBHOOK_MESSAGES",
+    "WEBHOOK_MESSAGE_MODES",
     "WEBHOOK_SECRET_ARN",
 ]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 
-#: Handler modules that keep a webhook URL cache as ``_webhook_urls``.
-_WEBHOOK_URL_CACHE_MODULES = ("worker", "alarm_notifier", "watchdog")
+#: Modules that keep a webhook URL cache, and its name there.
+_WEBHOOK_URL_CACHES = (("worker", "_webhook_urls"), ("alarm_notifier", "_webhook_urls"), ("webhook", "_shared_urls"))
 
 
 def reset_caches() -> None:
@@ -37,9 +37,9 @@ def reset_caches() -> None:
     if callable(cache_clear):
         cache_clear()
     package = __name__.rsplit(".", 1)[0]
-    for name in _WEBHOOK_URL_CACHE_MODULES:
+    for name, attribute in _WEBHOOK_URL_CACHES:
         module = sys.modules.get(f"{package}.{name}")
-        urls = getattr(module, "_webhook_urls", None)
+        urls = getattr(module, attribute, None)
         if urls is not None:
             urls.clear()
 

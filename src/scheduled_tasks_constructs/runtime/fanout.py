@@ -205,6 +205,7 @@ def build_messages(
     run: RunContext,
     *,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    run_id: str | None = None,
 ) -> list[tuple[str, str]]:
     """Turn the tasks of one run into ``(task_id, body)`` pairs.
 
@@ -223,6 +224,10 @@ def build_messages(
         Between 1,024 and 1,048,576; set it to the queue's
         ``MaximumMessageSize`` when that is lower than 1 MiB. Default:
         :data:`DEFAULT_MAX_MESSAGE_BYTES`.
+    run_id : str or None, optional
+        The run's key in the run ledger (:func:`.ledger.run_id_of`), carried
+        in every message so that the workers count each task against its run.
+        Default: none (no ledger).
 
     Returns
     -------
@@ -275,6 +280,7 @@ def build_messages(
                 task,
                 execution_id=run.execution_id,
                 scheduled_time=run.scheduled_time,
+                run_id=run_id,
             )
         except TypeError as exc:
             raise TypeError(
@@ -391,6 +397,7 @@ def send_tasks(
     max_attempts: int = 5,
     backoff_seconds: float = 0.05,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    run_id: str | None = None,
 ) -> SendReport:
     """Send the tasks of one run to an SQS queue, one message per task.
 
@@ -419,6 +426,9 @@ def send_tasks(
     max_message_bytes : int, optional
         Size limit of one message and of one batch (see
         :func:`build_messages`). Default: :data:`DEFAULT_MAX_MESSAGE_BYTES`.
+    run_id : str or None, optional
+        The run's ledger key, carried in every message (see
+        :func:`build_messages`). Default: none.
 
     Returns
     -------
@@ -461,7 +471,7 @@ def send_tasks(
         raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
     if not isinstance(backoff_seconds, (int, float)) or backoff_seconds < 0:
         raise ValueError(f"backoff_seconds must be a number of at least 0, got {backoff_seconds!r}")
-    built = build_messages(tasks, run, max_message_bytes=max_message_bytes)
+    built = build_messages(tasks, run, max_message_bytes=max_message_bytes, run_id=run_id)
     task_ids = [task_id for task_id, _ in built]
     if not built:
         return SendReport(sent=0, requests=0, retried_entries=0, task_ids=[])

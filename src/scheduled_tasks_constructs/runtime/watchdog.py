@@ -691,17 +691,6 @@ def _save_state(
     return True
 
 
-def _webhook_cache() -> Any:
-    global _webhook_urls
-    if _webhook_urls is None:
-        from .webhook import _read_secret_url, _SecretUrlCache
-
-        _webhook_urls = _SecretUrlCache(_read_secret_url)
-    return _webhook_urls
-
-
-#: Webhook URLs of this container (created on first use).
-_webhook_urls: Any = None
 
 
 def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[str, Any]:
@@ -796,14 +785,14 @@ def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[st
 
     posted = failures = 0
     if secret_id is not None:
-        from .webhook import WebhookError, _post_to_secret_url
+        from .webhook import WebhookError, _post_to_secret_url, _shared_url_cache
 
         kind_setting = os.environ.get(WEBHOOK_KIND) or None
         for kind, slots in fresh.by_kind().items():
             for slot in slots:
                 try:
                     _post_to_secret_url(
-                        _webhook_cache(), secret_id, describe(schedule, kind, slot), kind=kind_setting
+                        _shared_url_cache(), secret_id, describe(schedule, kind, slot), kind=kind_setting
                     )
                     posted += 1
                 except (WebhookError, ValueError) as exc:

@@ -358,6 +358,19 @@ class _SecretUrlCache:
             self.reads = 0
 
 
+#: Webhook URLs of this container for the handlers that post now and then
+#: (run summaries, the watchdog), created on first use.
+_shared_urls: _SecretUrlCache | None = None
+
+
+def _shared_url_cache() -> _SecretUrlCache:
+    """The container's URL cache for run summaries and the watchdog's messages."""
+    global _shared_urls
+    if _shared_urls is None:
+        _shared_urls = _SecretUrlCache(_read_secret_url)
+    return _shared_urls
+
+
 def _read_secret_url(secret_id: str) -> str:
     from . import _aws
 

@@ -58,6 +58,8 @@ class Task:
         SQS message id (differs between two sends of the same task).
     receive_count : int
         How many times SQS has delivered this message, this time included.
+    run_id : str or None
+        The run's key in the run ledger, when the producer keeps one.
 
     Examples
     --------
@@ -72,6 +74,7 @@ class Task:
     payload: Any
     message_id: str
     receive_count: int
+    run_id: str | None = None
 
 
 def _receive_count(record: dict[str, Any]) -> int:
@@ -91,7 +94,17 @@ def _parse_record(record: dict[str, Any], message_id: str) -> Task:
         payload=message.payload,
         message_id=message_id,
         receive_count=_receive_count(record),
+        run_id=message.run_id,
     )
+
+
+def _run_of(record: dict[str, Any]) -> tuple[str | None, str]:
+    """The run id and task id of a record that is not run (``(None, "")`` if unreadable)."""
+    try:
+        message = decode_task(record.get("body"))
+    except MessageFormatError:
+        return None, ""
+    return message.run_id, message.task_id
 
 
 def _records(event: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -199,15 +212,25 @@ def process_batch(
             MIN_DEADLINE_MARGIN_MS, int(remaining_ms() * DEADLINE_MARGIN_FRACTION)
         )
     unreported = 0
+    # (run id, task id, succeeded, receive count, error) per record, for the run ledger.
+    outcomes: list[tuple[str | None, str, bool, int, str | None]] = []
+
+    def not_run(record: dict[str, Any], why: str) -> None:
+        run_id, task_id = _run_of(record)
+        outcomes.append((run_id, task_id, False, _receive_count(record), why))
+
     for index, (message_id, record) in enumerate(records):
         if failed_fifo:
             failures.append({"itemIdentifier": message_id})
+            not_run(record, "not run: an earlier message of its FIFO group failed")
             continue
         if callable(remaining_ms) and index > 0:
             left_ms = remaining_ms()
             if left_ms < margin_ms:
                 deferred = records[index:]
                 failures.extend({"itemIdentifier": m} for m, _ in deferred)
+                for _, late in deferred:
+                    not_run(late, "not run: the batch ran out of time")
                 logger.warning(
                     "deferred %d of %d tasks to a retry: %d ms left, below the %d ms margin",
                     len(deferred),
@@ -237,7 +260,11 @@ def process_batch(
             )
             failures.append({"itemIdentifier": message_id})
             failed_fifo = _is_fifo(record)
+            outcomes.append(
+                (task.run_id, task.task_id, False, task.receive_count, _describe_error(exc, log_error_messages))
+            )
             continue
+        outcomes.append((task.run_id, task.task_id, True, task.receive_count, None))
         if on_result is not None:
             try:
                 on_result(task, result)
@@ -254,7 +281,34 @@ def process_batch(
         logger.error(
             "%d of %d results in the batch were not reported", unreported, len(records)
         )
+    _record_in_ledger(outcomes)
     return {"batchItemFailures": failures}
+
+
+def _record_in_ledger(outcomes: list[tuple[str | None, str, bool, int, str | None]]) -> None:
+    """Add the batch's outcomes to the run ledger, when the function keeps one.
+
+    A ledger that cannot be written (after the client's own retries) is
+    logged, not raised: failing the batch would run its tasks again.
+    """
+    from . import ledger
+
+    config = ledger.LedgerConfig.from_env()
+    if config is None:
+        return
+    counts = ledger.counts_for(outcomes, config.max_receive_count)
+    if not counts:
+        return
+    from . import _aws
+
+    try:
+        finished = ledger.record_batch(_aws.client("dynamodb"), config, counts)
+    except Exception as exc:
+        logger.error("the batch's outcomes were not added to the run ledger: %s", _one_line(exc))
+        return
+    for item in finished:
+        logger.info("run %s finished: %s", item.get("run_id"), item.get("status"))
+        ledger.post_summary(item)
 
 
 MIN_DEADLINE_MARGIN_MS = 1_000
@@ -303,6 +357,11 @@ def _as_text(result: Any) -> str:
 
 
 def _result_poster() -> Callable[[Task, Any], None] | None:
+    from .ledger import webhook_mode
+
+    if webhook_mode() == "summary":
+        # The construct posts one summary per run instead (webhook_messages="summary").
+        return None
     secret_id = os.environ.get(WEBHOOK_SECRET_ARN, "")
     if not secret_id:
         logger.warning(
@@ -364,8 +423,10 @@ def task_handler(
         result is posted as is, anything else as JSON. A post that fails on a
         network error, HTTP 429 or 5xx is tried twice more; a post that still
         fails is logged as an error with the task id (never the URL) and the
-        record still succeeds, so the task does not run again. Default:
-        ``False``.
+        record still succeeds, so the task does not run again. When
+        ``WEBHOOK_MESSAGES`` is ``summary`` (the construct's
+        ``webhook_messages``), nothing is posted per task: the run's summary
+        is posted when it finishes. Default: ``False``.
     log_error_messages : bool, optional
         Passed to :func:`process_batch`: with ``False``, a failure is logged
         with the exception's type only, without its message or traceback.

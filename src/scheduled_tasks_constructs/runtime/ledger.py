@@ -1,0 +1,885 @@
+"""The run ledger: one DynamoDB item per scheduled slot, updated atomically.
+
+Every run of a schedule lands on the item keyed ``run_id = "<schedule>#<slot>"``:
+``schedule`` is ``"<group>/<name>"`` (from the schedule's ARN in the target
+input) and ``slot`` the Scheduler's ``scheduled_time`` (``"2026-12-02T09:00:00Z"``).
+A Scheduler retry, a duplicate delivery and Lambda's own retries of the same
+run carry the same slot, so they land on the same item. A run started by hand
+(no schedule input) is ``"manual#manual-<request id>"``.
+
+A run item holds:
+
+``status``
+    ``running``, then exactly once one of ``succeeded``, ``partially_failed``,
+    ``failed``; or ``skipped`` (the previous run was still running).
+``execution_id``, ``attempts``, ``started_at``, ``finished_at``
+    The Scheduler's execution id, how many deliveries started work (an
+    ``ADD``), and ISO-8601 UTC times.
+``tasks_sent``, ``tasks_succeeded``, ``tasks_failed``, ``tasks_dead_lettered``
+    A fan-out's counts: ``tasks_sent`` is set once, when the producer is done;
+    the workers ``ADD`` one update per batch: deliveries that succeeded, that
+    failed and will be retried, and that failed for the last time (the queue
+    then moves them to its dead-letter queue).
+``failures``
+    The first :data:`MAX_FAILURES_KEPT` dead-lettered tasks, ``{task_id, error}``.
+
+No update reads, modifies and writes: each is one ``UpdateItem`` with
+``ADD`` or a condition. A run is finished when the producer is done and every
+sent task has succeeded or been dead-lettered; the update that sees so
+changes ``status`` on the condition that it is still ``running``, so exactly
+one caller (the last worker, or the producer when the workers were faster)
+finishes it and posts its summary.
+
+Overlap: with ``overlap="skip"`` a run first takes the schedule's lock item
+(``"<schedule>#lock"``) until it finishes or ``lock_seconds`` pass; a slot
+that finds it held by another run is recorded as ``skipped`` and does no
+work.
+
+Counts are per delivery: exact when every task is delivered once or its
+repeats are told apart (the producer's retries resend tasks with the same
+ids, and a standard queue may deliver a message twice); use
+:mod:`.idempotency` in the task function so that a repeat does no work.
+
+Environment: ``LEDGER_TABLE_NAME`` (the table), ``MAX_ATTEMPTS`` (deliveries
+of one run Lambda makes: a run is ``failed`` when the last one fails),
+``MAX_RECEIVE_COUNT`` (the queue's redrive count, for the workers),
+``OVERLAP`` and ``LOCK_SECONDS``, ``LEDGER_TTL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import (
+    WEBHOOK_KIND,
+    WEBHOOK_MESSAGE_MODES,
+    WEBHOOK_MESSAGES,
+    WEBHOOK_SECRET_ARN,
+    _aws,
+)
+from .events import RunContext
+
+logger = logging.getLogger(__name__)
+
+LEDGER_TABLE_NAME = "LEDGER_TABLE_NAME"
+"""Environment variable: the run ledger's table."""
+
+MAX_ATTEMPTS = "MAX_ATTEMPTS"
+"""Environment variable: deliveries Lambda makes of one run (retries + 1)."""
+
+MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
+"""Environment variable: receives of a task message before SQS dead-letters it."""
+
+OVERLAP = "OVERLAP"
+"""Environment variable: ``skip`` or ``allow``."""
+
+LOCK_SECONDS = "LOCK_SECONDS"
+"""Environment variable: longest a run holds the overlap lock (the run deadline)."""
+
+LEDGER_TTL_SECONDS = "LEDGER_TTL_SECONDS"
+"""Environment variable: lifetime of a run item (optional; ``expires_at``)."""
+
+PARTITION_KEY = "run_id"
+"""The ledger table's partition key (type ``S``)."""
+
+RUNNING = "running"
+"""Status: the run is working."""
+SUCCEEDED = "succeeded"
+"""Status: every task (or the run's code) succeeded."""
+PARTIALLY_FAILED = "partially_failed"
+"""Status: some tasks were dead-lettered, some succeeded."""
+FAILED = "failed"
+"""Status: the run's code failed on its last attempt, or every task was dead-lettered."""
+SKIPPED = "skipped"
+"""Status: the previous run was still running (``overlap="skip"``); no work was done."""
+
+STATUSES = (RUNNING, SUCCEEDED, PARTIALLY_FAILED, FAILED, SKIPPED)
+"""Every status a run item can have."""
+
+FINAL_STATUSES = frozenset({SUCCEEDED, PARTIALLY_FAILED, FAILED, SKIPPED})
+"""Statuses a run does not leave."""
+
+OVERLAP_POLICIES = ("skip", "allow")
+"""What a slot does while the previous run is still running."""
+
+MAX_FAILURES_KEPT = 5
+"""Dead-lettered tasks a run item lists under ``failures``."""
+
+MANUAL_SCHEDULE = "manual"
+"""The schedule of a run started without the Scheduler's input."""
+
+LOCK_SUFFIX = "#lock"
+"""The overlap lock's item is ``"<schedule>#lock"``."""
+
+_MAX_ERROR_CHARS = 300
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def schedule_of(run: RunContext) -> str:
+    """``"<group>/<name>"`` of the schedule that started ``run``.
+
+    Examples
+    --------
+    >>> schedule_of(RunContext("e-1", schedule_arn="arn:aws:scheduler:eu-west-1:1:schedule/default/nightly"))
+    'default/nightly'
+    >>> schedule_of(RunContext("req-1"))
+    'manual'
+    """
+    arn = run.schedule_arn
+    if not arn:
+        return MANUAL_SCHEDULE
+    resource = arn.split(":", 5)[-1]
+    resource = resource.removeprefix("schedule/")
+    return resource or MANUAL_SCHEDULE
+
+
+def slot_of(run: RunContext) -> str:
+    """The slot of ``run``: its scheduled time, or ``"manual-<execution id>"``.
+
+    Examples
+    --------
+    >>> slot_of(RunContext("e-1", scheduled_time="2026-12-02T09:00:00Z"))
+    '2026-12-02T09:00:00Z'
+    >>> slot_of(RunContext("req-1"))
+    'manual-req-1'
+    """
+    return run.scheduled_time or f"manual-{run.execution_id}"
+
+
+def run_id_of(run: RunContext) -> str:
+    """The ledger key of ``run``: ``"<schedule>#<slot>"``.
+
+    Examples
+    --------
+    >>> run_id_of(RunContext("e-1", "2026-12-02T09:00:00Z", "arn:aws:scheduler:us-east-1:1:schedule/g/n"))
+    'g/n#2026-12-02T09:00:00Z'
+    """
+    return f"{schedule_of(run)}#{slot_of(run)}"
+
+
+def final_status(*, sent: int, succeeded: int, dead_lettered: int) -> str:
+    """The status of a finished fan-out run from its counts.
+
+    Examples
+    --------
+    >>> final_status(sent=3, succeeded=3, dead_lettered=0)
+    'succeeded'
+    >>> final_status(sent=3, succeeded=1, dead_lettered=2)
+    'partially_failed'
+    >>> final_status(sent=2, succeeded=0, dead_lettered=2)
+    'failed'
+    """
+    if dead_lettered <= 0:
+        return SUCCEEDED
+    if succeeded <= 0:
+        return FAILED
+    return PARTIALLY_FAILED
+
+
+def one_line_error(exc: BaseException) -> str:
+    """``Type: message`` on one line, cut to a few hundred characters."""
+    message = " ".join(str(exc).split())
+    if len(message) > _MAX_ERROR_CHARS:
+        message = message[: _MAX_ERROR_CHARS - 3] + "..."
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class LedgerConfig:
+    """Where and how a function keeps the ledger (read from its environment).
+
+    Parameters
+    ----------
+    table_name : str
+        The ledger table.
+    overlap : str
+        ``"skip"`` or ``"allow"``.
+    lock_seconds : int
+        Longest a run holds the overlap lock, and how long a producer's claim
+        on a run lasts before a retry may take it over.
+    max_attempts : int
+        Deliveries Lambda makes of one run; the last one failing fails the run.
+    max_receive_count : int or None
+        Receives of a task message before it is dead-lettered (``None``: the
+        queue has no redrive policy, so nothing is dead-lettered).
+    ttl_seconds : int or None
+        Lifetime of a run item (``expires_at``), or ``None``.
+    """
+
+    table_name: str
+    overlap: str = "skip"
+    lock_seconds: int = 3600
+    max_attempts: int = 3
+    max_receive_count: int | None = None
+    ttl_seconds: int | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LedgerConfig | None:
+        """The configuration in ``environ`` (default: ``os.environ``); ``None`` without a table.
+
+        Raises
+        ------
+        RuntimeError
+            If a variable is set to something it cannot be.
+        """
+        env = os.environ if environ is None else environ
+        table = env.get(LEDGER_TABLE_NAME, "").strip()
+        if not table:
+            return None
+        overlap = env.get(OVERLAP, "").strip() or "skip"
+        if overlap not in OVERLAP_POLICIES:
+            raise RuntimeError(f"environment variable {OVERLAP} must be skip or allow, got {overlap!r}")
+        return cls(
+            table_name=table,
+            overlap=overlap,
+            lock_seconds=_env_int(env, LOCK_SECONDS, 3600, least=1),
+            max_attempts=_env_int(env, MAX_ATTEMPTS, 3, least=1),
+            max_receive_count=_env_int(env, MAX_RECEIVE_COUNT, None, least=1),
+            ttl_seconds=_env_int(env, LEDGER_TTL_SECONDS, None, least=1),
+        )
+
+
+def _env_int(env: Mapping[str, str], name: str, default: Any, *, least: int) -> Any:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < least:
+        raise RuntimeError(f"environment variable {name} must be a whole number of at least {least}, got {raw!r}")
+    return int(raw)
+
+
+# --------------------------------------------------------------------------- starting a run
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What :func:`start_run` found.
+
+    Parameters
+    ----------
+    run_id : str
+        The run's ledger key.
+    outcome : str
+        ``"started"`` (the first delivery), ``"retry"`` (a later delivery of
+        a run that did not finish: do the work again), ``"duplicate"``
+        (another delivery is doing the work, or the run has finished: do
+        nothing) or ``"skipped"`` (the previous run still holds the lock: the
+        slot is recorded as skipped; do nothing).
+    item : dict
+        The run item after the update, as plain values.
+    """
+
+    run_id: str
+    outcome: str
+    item: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def should_work(self) -> bool:
+        """Whether this delivery does the run's work."""
+        return self.outcome in ("started", "retry")
+
+
+def _conditional_failed(exc: BaseException) -> bool:
+    return _aws.error_code(exc) == "ConditionalCheckFailedException"
+
+
+def _get(client: Any, table: str, run_id: str) -> dict[str, Any]:
+    item = client.get_item(TableName=table, Key={PARTITION_KEY: {"S": run_id}}, ConsistentRead=True)
+    return _aws.plain_item(item.get("Item", {}))
+
+
+def _take_lock(client: Any, config: LedgerConfig, schedule: str, run_id: str, now: datetime) -> str | None:
+    """Take the schedule's overlap lock for ``run_id``; the holder's run id when another run has it."""
+    from botocore.exceptions import ClientError
+
+    lock_id = schedule + LOCK_SUFFIX
+    until = now + timedelta(seconds=config.lock_seconds)
+    try:
+        client.update_item(
+            TableName=config.table_name,
+            Key={PARTITION_KEY: {"S": lock_id}},
+            UpdateExpression="SET holder = :me, lock_until = :until",
+            ConditionExpression="attribute_not_exists(holder) OR holder = :me OR lock_until < :now",
+            ExpressionAttributeValues={
+                ":me": {"S": run_id},
+                ":until": {"S": _aws.iso(until)},
+                ":now": {"S": _aws.iso(now)},
+            },
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return str(_get(client, config.table_name, lock_id).get("holder", "another run"))
+    return None
+
+
+def release_lock(client: Any, table: str, run_id: str) -> bool:
+    """Give up the overlap lock ``run_id`` holds; ``False`` if it holds none."""
+    from botocore.exceptions import ClientError
+
+    schedule = run_id.rsplit("#", 1)[0]
+    try:
+        client.delete_item(
+            TableName=table,
+            Key={PARTITION_KEY: {"S": schedule + LOCK_SUFFIX}},
+            ConditionExpression="holder = :me",
+            ExpressionAttributeValues={":me": {"S": run_id}},
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return False
+    return True
+
+
+def _expiry(config: LedgerConfig, now: datetime) -> dict[str, Any]:
+    if config.ttl_seconds is None:
+        return {}
+    return {":exp": {"N": str(int(now.timestamp()) + config.ttl_seconds)}}
+
+
+def start_run(
+    client: Any,
+    config: LedgerConfig,
+    run: RunContext,
+    *,
+    request_id: str,
+    now: datetime | None = None,
+) -> RunStart:
+    """Record that a delivery of ``run`` starts, and say whether it should do the work.
+
+    Parameters
+    ----------
+    client : Any
+        A boto3 DynamoDB client.
+    config : LedgerConfig
+        The ledger's table and policies.
+    run : RunContext
+        The run, from the Scheduler's input.
+    request_id : str
+        The Lambda request id: it holds the run's claim until it finishes
+        or ``lock_seconds`` pass.
+    now : datetime or None, optional
+        The current time (default: now).
+
+    Returns
+    -------
+    RunStart
+        The outcome and the item.
+
+    Notes
+    -----
+    One conditional ``UpdateItem`` claims the run: it succeeds when the
+    item is new, or when the run is still ``running`` (or ``failed`` by an
+    earlier delivery that Lambda now retries), its tasks are not all sent,
+    and no other delivery holds a live claim. Otherwise the delivery is a
+    duplicate. With ``overlap="skip"``, the schedule's lock is taken first.
+    """
+    from botocore.exceptions import ClientError
+
+    moment = _aws.utc(now)
+    schedule, slot, run_id = schedule_of(run), slot_of(run), run_id_of(run)
+    table = config.table_name
+    if config.overlap == "skip" and schedule != MANUAL_SCHEDULE:
+        holder = _take_lock(client, config, schedule, run_id, moment)
+        if holder is not None:
+            return _record_skip(client, config, run, holder, moment)
+    values: dict[str, Any] = {
+        ":schedule": {"S": schedule},
+        ":slot": {"S": slot},
+        ":execution": {"S": run.execution_id},
+        ":now": {"S": _aws.iso(moment)},
+        ":running": {"S": RUNNING},
+        ":failed": {"S": FAILED},
+        ":claim": {"S": _aws.iso(moment + timedelta(seconds=config.lock_seconds))},
+        ":request": {"S": request_id},
+        ":one": {"N": "1"},
+        **_expiry(config, moment),
+    }
+    expression = (
+        "SET #schedule = :schedule, slot = :slot, execution_id = if_not_exists(execution_id, :execution), "
+        "started_at = if_not_exists(started_at, :now), #status = :running, "
+        "claim_until = :claim, claimed_by = :request"
+        + (", expires_at = :exp" if ":exp" in values else "")
+        + " REMOVE #error ADD attempts :one"
+    )
+    try:
+        response = client.update_item(
+            TableName=table,
+            Key={PARTITION_KEY: {"S": run_id}},
+            UpdateExpression=expression,
+            ConditionExpression=(
+                "attribute_not_exists(#status) OR ((#status = :running OR #status = :failed) "
+                "AND attribute_not_exists(sending_done) "
+                "AND (attribute_not_exists(claim_until) OR claim_until < :now OR claimed_by = :request))"
+            ),
+            ExpressionAttributeNames={"#schedule": "schedule", "#status": "status", "#error": "error"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return RunStart(run_id, "duplicate", _get(client, table, run_id))
+    item = _aws.plain_item(response.get("Attributes", {}))
+    return RunStart(run_id, "started" if item.get("attempts") == 1 else "retry", item)
+
+
+def _record_skip(client: Any, config: LedgerConfig, run: RunContext, holder: str, now: datetime) -> RunStart:
+    from botocore.exceptions import ClientError
+
+    run_id = run_id_of(run)
+    values = {
+        ":schedule": {"S": schedule_of(run)},
+        ":slot": {"S": slot_of(run)},
+        ":execution": {"S": run.execution_id},
+        ":now": {"S": _aws.iso(now)},
+        ":skipped": {"S": SKIPPED},
+        ":holder": {"S": holder},
+        ":one": {"N": "1"},
+        **_expiry(config, now),
+    }
+    try:
+        response = client.update_item(
+            TableName=config.table_name,
+            Key={PARTITION_KEY: {"S": run_id}},
+            UpdateExpression=(
+                "SET #schedule = :schedule, slot = :slot, execution_id = :execution, started_at = :now, "
+                "finished_at = :now, #status = :skipped, skipped_because = :holder"
+                + (", expires_at = :exp" if ":exp" in values else "")
+                + " ADD attempts :one"
+            ),
+            ConditionExpression="attribute_not_exists(#status)",
+            ExpressionAttributeNames={"#schedule": "schedule", "#status": "status"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return RunStart(run_id, "duplicate", _get(client, config.table_name, run_id))
+    logger.warning("run %s skipped: %s is still running", run_id, holder)
+    return RunStart(run_id, "skipped", _aws.plain_item(response.get("Attributes", {})))
+
+
+# --------------------------------------------------------------------------- finishing a run
+
+
+def _finish(
+    client: Any,
+    table: str,
+    run_id: str,
+    status: str,
+    now: datetime,
+    *,
+    release: bool,
+    error: str | None = None,
+) -> dict[str, Any] | None:
+    """Move a ``running`` run to ``status``; its item, or ``None`` if it was not running."""
+    from botocore.exceptions import ClientError
+
+    values = {":final": {"S": status}, ":now": {"S": _aws.iso(now)}, ":running": {"S": RUNNING}}
+    names = {"#status": "status"}
+    expression = "SET #status = :final, finished_at = :now"
+    if error is not None:
+        values[":error"] = {"S": error}
+        names["#error"] = "error"
+        expression += ", #error = :error"
+    try:
+        response = client.update_item(
+            TableName=table,
+            Key={PARTITION_KEY: {"S": run_id}},
+            UpdateExpression=expression + " REMOVE claim_until, claimed_by",
+            ConditionExpression="#status = :running",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return None
+    if release:
+        release_lock(client, table, run_id)
+    return _aws.plain_item(response.get("Attributes", {}))
+
+
+def finish_run(
+    client: Any,
+    config: LedgerConfig,
+    run_id: str,
+    *,
+    error: BaseException | None = None,
+    attempts: int,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """Record how a run without tasks (a ``ScheduledLambdaToTable`` run) ended.
+
+    Parameters
+    ----------
+    client : Any
+        A boto3 DynamoDB client.
+    config : LedgerConfig
+        The ledger.
+    run_id : str
+        The run.
+    error : BaseException or None
+        What the run's code raised, or ``None`` when it succeeded.
+    attempts : int
+        The run's deliveries so far (``RunStart.item["attempts"]``). A
+        failure before the last delivery keeps the run ``running`` (Lambda
+        retries it) with its ``error`` recorded and its claim given up.
+    now : datetime or None, optional
+        The current time.
+
+    Returns
+    -------
+    dict or None
+        The finished item, or ``None`` if this call did not finish the run.
+    """
+    moment = _aws.utc(now)
+    if error is None:
+        return _finish(client, config.table_name, run_id, SUCCEEDED, moment, release=config.overlap == "skip")
+    text = one_line_error(error)
+    if attempts >= config.max_attempts:
+        return _finish(
+            client, config.table_name, run_id, FAILED, moment, release=config.overlap == "skip", error=text
+        )
+    give_up_claim(client, config.table_name, run_id, error=text)
+    return None
+
+
+def give_up_claim(client: Any, table: str, run_id: str, *, error: str | None = None) -> None:
+    """Let the next delivery of a run take it over at once (its work failed here)."""
+    expression = "REMOVE claim_until, claimed_by"
+    values: dict[str, Any] = {}
+    if error is not None:
+        expression = "SET #error = :error " + expression
+        values[":error"] = {"S": error}
+    kwargs: dict[str, Any] = {}
+    if values:
+        kwargs = {"ExpressionAttributeNames": {"#error": "error"}, "ExpressionAttributeValues": values}
+    client.update_item(TableName=table, Key={PARTITION_KEY: {"S": run_id}}, UpdateExpression=expression, **kwargs)
+
+
+def _finished_by_counts(
+    client: Any, config: LedgerConfig, item: Mapping[str, Any], now: datetime
+) -> dict[str, Any] | None:
+    """Finish a fan-out run whose counts say it is done; its item if this call finished it."""
+    if item.get("status") != RUNNING or not item.get("sending_done"):
+        return None
+    sent = int(item.get("tasks_sent", 0))
+    succeeded = int(item.get("tasks_succeeded", 0))
+    dead = int(item.get("tasks_dead_lettered", 0))
+    if succeeded + dead < sent:
+        return None
+    status = final_status(sent=sent, succeeded=succeeded, dead_lettered=dead)
+    return _finish(
+        client, config.table_name, str(item[PARTITION_KEY]), status, now, release=config.overlap == "skip"
+    )
+
+
+def finish_sending(
+    client: Any, config: LedgerConfig, run_id: str, *, sent: int, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """Record that the producer sent all ``sent`` tasks of a run.
+
+    Returns
+    -------
+    dict or None
+        The finished item when the workers had already worked every task off
+        (or there were none), so that this call finished the run; else ``None``.
+    """
+    moment = _aws.utc(now)
+    response = client.update_item(
+        TableName=config.table_name,
+        Key={PARTITION_KEY: {"S": run_id}},
+        UpdateExpression="SET tasks_sent = :sent, sending_done = :true REMOVE claim_until, claimed_by",
+        ExpressionAttributeValues={":sent": {"N": str(sent)}, ":true": {"BOOL": True}},
+        ReturnValues="ALL_NEW",
+    )
+    return _finished_by_counts(client, config, _aws.plain_item(response["Attributes"]), moment)
+
+
+def fail_sending(
+    client: Any, config: LedgerConfig, run_id: str, error: BaseException, *, attempts: int, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """Record that a producer delivery failed; the run fails when it was the last delivery.
+
+    Returns
+    -------
+    dict or None
+        The failed item when this was the last delivery, else ``None``.
+    """
+    return finish_run(client, config, run_id, error=error, attempts=attempts, now=now)
+
+
+# --------------------------------------------------------------------------- workers
+
+
+@dataclass
+class BatchCounts:
+    """One worker batch's outcomes for one run.
+
+    Parameters
+    ----------
+    succeeded : int
+        Deliveries whose task succeeded.
+    failed : int
+        Deliveries that failed and will be delivered again.
+    dead_lettered : int
+        Deliveries that failed for the last time.
+    failures : list of (str, str)
+        ``(task_id, error)`` of the dead-lettered ones.
+    """
+
+    succeeded: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def record_batch(
+    client: Any, config: LedgerConfig, counts: Mapping[str, BatchCounts], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Add one batch's outcomes to each run's counts, and finish the runs they complete.
+
+    One ``UpdateItem`` per run in the batch (usually one): ``ADD`` the
+    counts, append the dead-lettered tasks to ``failures`` while it has
+    fewer than :data:`MAX_FAILURES_KEPT`, then, when the counts say the run is
+    done, the conditional update that finishes it.
+
+    Returns
+    -------
+    list of dict
+        The items of the runs this call finished (for their summaries).
+    """
+    from botocore.exceptions import ClientError
+
+    moment = _aws.utc(now)
+    finished: list[dict[str, Any]] = []
+    for run_id, batch in counts.items():
+        values: dict[str, Any] = {
+            ":s": {"N": str(batch.succeeded)},
+            ":f": {"N": str(batch.failed)},
+            ":d": {"N": str(batch.dead_lettered)},
+        }
+        add = "ADD tasks_succeeded :s, tasks_failed :f, tasks_dead_lettered :d"
+        key = {PARTITION_KEY: {"S": run_id}}
+        new_failures = [
+            {"M": {"task_id": {"S": task_id}, "error": {"S": error}}}
+            for task_id, error in batch.failures[:MAX_FAILURES_KEPT]
+        ]
+        response = None
+        if new_failures:
+            try:
+                response = client.update_item(
+                    TableName=config.table_name,
+                    Key=key,
+                    UpdateExpression="SET failures = list_append(if_not_exists(failures, :empty), :new) " + add,
+                    ConditionExpression="attribute_exists(#status) AND (attribute_not_exists(failures) OR size(failures) < :cap)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        **values,
+                        ":empty": {"L": []},
+                        ":new": {"L": new_failures},
+                        ":cap": {"N": str(MAX_FAILURES_KEPT)},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        if response is None:
+            try:
+                response = client.update_item(
+                    TableName=config.table_name,
+                    Key=key,
+                    UpdateExpression=add,
+                    ConditionExpression="attribute_exists(#status)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+                logger.warning("run %s is not in the ledger; its tasks' outcomes are not counted", run_id)
+                continue
+        done = _finished_by_counts(client, config, _aws.plain_item(response["Attributes"]), moment)
+        if done is not None:
+            finished.append(done)
+    return finished
+
+
+def summary_text(item: Mapping[str, Any]) -> str:
+    """The one message a finished run posts: slot, status, duration, counts, first failures.
+
+    Examples
+    --------
+    >>> print(summary_text({"schedule": "default/nightly", "slot": "2026-12-02T02:00:00Z",
+    ...     "status": "partially_failed", "started_at": "2026-12-02T02:00:01Z",
+    ...     "finished_at": "2026-12-02T02:01:31Z", "tasks_sent": 3, "tasks_succeeded": 2,
+    ...     "tasks_failed": 4, "tasks_dead_lettered": 1,
+    ...     "failures": [{"task_id": "e-1/b", "error": "ValueError: no such customer"}]}))
+    default/nightly 2026-12-02T02:00:00Z: partially_failed in 1 min 30 s
+    tasks: 3 sent, 2 succeeded, 1 dead-lettered (4 failed attempts)
+      e-1/b: ValueError: no such customer
+    """
+    lines = [f"{item.get('schedule', '?')} {item.get('slot', '?')}: {item.get('status', '?')}{_duration_text(item)}"]
+    if "tasks_sent" in item:
+        counts = (
+            f"tasks: {int(item.get('tasks_sent', 0))} sent, {int(item.get('tasks_succeeded', 0))} succeeded, "
+            f"{int(item.get('tasks_dead_lettered', 0))} dead-lettered"
+        )
+        retried = int(item.get("tasks_failed", 0))
+        if retried:
+            counts += f" ({retried} failed attempt{'s' if retried != 1 else ''})"
+        lines.append(counts)
+    for failure in item.get("failures", []) or []:
+        lines.append(f"  {failure.get('task_id', '?')}: {failure.get('error', '?')}")
+    if item.get("error"):
+        lines.append(f"  error: {item['error']}")
+    return "\n".join(lines)
+
+
+def _duration_text(item: Mapping[str, Any]) -> str:
+    try:
+        start = datetime.fromisoformat(str(item["started_at"]))
+        end = datetime.fromisoformat(str(item["finished_at"]))
+    except (KeyError, ValueError):
+        return ""
+    seconds = (end - start).total_seconds()
+    if seconds < 60:
+        return f" in {seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f" in {minutes} min {rest} s"
+
+
+def webhook_mode(environ: Mapping[str, str] | None = None) -> str:
+    """What the webhook gets, from ``WEBHOOK_MESSAGES``: ``summary``, ``per_task`` or ``both``.
+
+    Unset, it is ``per_task`` (what a worker posts without this library's
+    constructs; the constructs set it).
+    """
+    env = os.environ if environ is None else environ
+    mode = env.get(WEBHOOK_MESSAGES, "").strip() or "per_task"
+    if mode not in WEBHOOK_MESSAGE_MODES:
+        raise RuntimeError(
+            f"environment variable {WEBHOOK_MESSAGES} must be one of {', '.join(WEBHOOK_MESSAGE_MODES)}, got {mode!r}"
+        )
+    return mode
+
+
+def post_summary(item: Mapping[str, Any]) -> bool:
+    """Post a finished run's :func:`summary_text` to the webhook, when the function has one.
+
+    It posts when ``WEBHOOK_SECRET_ARN`` is set and ``WEBHOOK_MESSAGES`` is
+    ``summary`` or ``both``. A post that fails is logged (never the URL) and
+    not raised: the run has finished whatever the chat says.
+
+    Returns
+    -------
+    bool
+        Whether a summary was posted.
+    """
+    secret_id = os.environ.get(WEBHOOK_SECRET_ARN, "").strip()
+    if not secret_id or webhook_mode() not in ("summary", "both"):
+        return False
+    from .webhook import WebhookError, _post_to_secret_url, _shared_url_cache
+
+    kind = os.environ.get(WEBHOOK_KIND, "").strip() or None
+    try:
+        _post_to_secret_url(_shared_url_cache(), secret_id, summary_text(item), kind=kind)
+    except (WebhookError, OSError) as exc:
+        logger.error("the summary of run %s was not posted: %s", item.get(PARTITION_KEY), exc)
+        return False
+    return True
+
+
+
+
+def counts_for(records: Sequence[tuple[str | None, str, bool, int, str | None]], max_receive_count: int | None) -> dict[str, BatchCounts]:
+    """Group one batch's outcomes by run.
+
+    Parameters
+    ----------
+    records : sequence of (run_id, task_id, succeeded, receive_count, error)
+        One entry per delivered task message; ``run_id`` ``None`` (a message
+        from a producer without a ledger) is left out.
+    max_receive_count : int or None
+        The queue's redrive count: a failure at that receive is final.
+
+    Returns
+    -------
+    dict
+        ``{run_id: BatchCounts}``.
+
+    Examples
+    --------
+    >>> counts = counts_for([("r", "t1", True, 1, None), ("r", "t2", False, 3, "E: x"),
+    ...     ("r", "t3", False, 1, "E: y"), (None, "t4", True, 1, None)], 3)
+    >>> c = counts["r"]; (c.succeeded, c.failed, c.dead_lettered, c.failures)
+    (1, 1, 1, [('t2', 'E: x')])
+    """
+    grouped: dict[str, BatchCounts] = {}
+    for run_id, task_id, succeeded, receive_count, error in records:
+        if run_id is None:
+            continue
+        batch = grouped.setdefault(run_id, BatchCounts())
+        if succeeded:
+            batch.succeeded += 1
+        elif max_receive_count is not None and receive_count >= max_receive_count:
+            batch.dead_lettered += 1
+            batch.failures.append((task_id, error or "failed"))
+        else:
+            batch.failed += 1
+    return grouped
+
+
+__all__ = [
+    "FAILED",
+    "FINAL_STATUSES",
+    "LEDGER_TABLE_NAME",
+    "LEDGER_TTL_SECONDS",
+    "LOCK_SECONDS",
+    "MAX_ATTEMPTS",
+    "MAX_FAILURES_KEPT",
+    "MAX_RECEIVE_COUNT",
+    "OVERLAP",
+    "OVERLAP_POLICIES",
+    "PARTIALLY_FAILED",
+    "PARTITION_KEY",
+    "RUNNING",
+    "SKIPPED",
+    "STATUSES",
+    "SUCCEEDED",
+    "BatchCounts",
+    "LedgerConfig",
+    "RunStart",
+    "counts_for",
+    "fail_sending",
+    "final_status",
+    "finish_run",
+    "finish_sending",
+    "give_up_claim",
+    "post_summary",
+    "record_batch",
+    "release_lock",
+    "run_id_of",
+    "schedule_of",
+    "slot_of",
+    "start_run",
+    "summary_text",
+    "webhook_mode",
+]
