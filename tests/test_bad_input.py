@@ -234,13 +234,15 @@ CASES = [
     table(
         "environment-name-the-construct-sets",
         lambda s: {"environment": {"TABLE_NAME": "runs"}},
-        "environment must be free of the names the construct sets (TABLE_NAME, ITEM_TTL_SECONDS), "
+        "environment must be free of the names the construct sets (TABLE_NAME, ITEM_TTL_SECONDS, "
+        "LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS), "
         "got 'TABLE_NAME'",
     ),
     fanout(
         "environment-names-the-construct-and-lambda-set",
         lambda s: {"worker_environment": {"WEBHOOK_SECRET_ARN": "x", "_HANDLER": "y"}, **FANOUT},
-        "worker_environment must be free of the names the construct sets (WEBHOOK_SECRET_ARN), "
+        "worker_environment must be free of the names the construct sets (WEBHOOK_SECRET_ARN, "
+        "LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_RECEIVE_COUNT, WEBHOOK_MESSAGES), "
         "got 'WEBHOOK_SECRET_ARN'",
         "worker_environment must be free of the names the Lambda runtime sets, got '_HANDLER'",
     ),
@@ -527,7 +529,8 @@ CASES = [
     fanout(
         "producer-environment-queue-url",
         lambda s: {"producer_environment": {"QUEUE_URL": "x"}, **FANOUT},
-        "producer_environment must be free of the names the construct sets (QUEUE_URL), got 'QUEUE_URL'",
+        "producer_environment must be free of the names the construct sets (QUEUE_URL, LEDGER_TABLE_NAME, "
+        "OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS, WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES), got 'QUEUE_URL'",
     ),
 
     # --- flags: a string such as "no" would read as true ----------------------------------

@@ -39,6 +39,7 @@ RESOURCE_TYPES = {
     "producer": "AWS::Lambda::Function",
     "worker": "AWS::Lambda::Function",
     "table": "AWS::DynamoDB::Table",
+    "ledger": "AWS::DynamoDB::Table",
     "queue": "AWS::SQS::Queue",
     "deadLetterQueue": "AWS::SQS::Queue",
     "runDeadLetterQueue": "AWS::SQS::Queue",
@@ -218,6 +219,7 @@ def test_default_table(synthesized):
             "schedule": _ref(construct.schedule),
             "function": _ref(construct.function),
             "table": _ref(construct.table),
+            "ledger": _ref(construct.table),  # the table is the run ledger
             "deadLetterQueue": _ref(construct.dead_letter_queue),
         },
     }
@@ -236,6 +238,7 @@ def test_default_fanout_has_no_webhook_secret(synthesized):
             "deadLetterQueue": _ref(construct.dead_letter_queue),
             "runDeadLetterQueue": _ref(construct.run_dead_letter_queue),
             "eventSourceMapping": _ref(_mapping(construct)),
+            "ledger": _ref(construct.ledger_table),
         },
     }
 
@@ -261,11 +264,13 @@ def test_existing_resources_of_this_app_are_named_by_logical_id(synthesized):
         "runDeadLetterQueue": _ref(fanout.run_dead_letter_queue),
         "eventSourceMapping": _ref(_mapping(fanout)),
         "webhookSecret": _ref(fanout.webhook_secret),
+        "ledger": _ref(fanout.ledger_table),
     }  # no deadLetterQueue: the redrive of a queue you bring is yours
 
 
 def test_imported_resources_are_named_by_arn(synthesized):
-    assert _published(synthesized, "/Imported/Runs")["resources"] == {
+    imported = _published(synthesized, "/Imported/Runs")["resources"]
+    assert {role: ref for role, ref in imported.items() if role != "ledger"} == {
         "schedule": _ref(synthesized.constructs["imported_table"].schedule),
         "function": {"arn": FUNCTION_ARN + "recorder"},
         "table": {
@@ -286,6 +291,7 @@ def test_imported_resources_are_named_by_arn(synthesized):
         },
         "deadLetterQueue": {"arn": QUEUE_ARN + "dead-letters"},
     }
+    assert imported["ledger"] == imported["table"]
     fanout = synthesized.constructs["imported_fanout"]
     resources = _published(synthesized, "/Imported/Jobs")["resources"]
     assert {role: ref for role, ref in resources.items() if role != "webhookSecret"} == {
@@ -296,6 +302,7 @@ def test_imported_resources_are_named_by_arn(synthesized):
         "runDeadLetterQueue": {"arn": QUEUE_ARN + "run-dlq"},
         # The mapping is created in this app, as a child of the imported worker.
         "eventSourceMapping": _ref(_mapping(fanout)),
+        "ledger": _ref(fanout.ledger_table),
     }
     secret_arn = json.dumps(resources["webhookSecret"]["arn"])
     assert set(resources["webhookSecret"]) == {"arn"} and ":secret:task-results-hook" in secret_arn
@@ -324,5 +331,5 @@ def test_every_logical_id_names_a_resource_of_the_expected_type(synthesized):
             assert resource is not None, (path, role, ref)
             assert resource["Type"] == RESOURCE_TYPES[role], (path, role, ref)
             checked.add((path, role))
-    # Defaults 4 + 7, Existing 4 + 7, Imported 1 + 2 (schedules, mapping), UsesShared 4 + 7.
-    assert len(checked) == 36
+    # Defaults 5 + 8, Existing 5 + 8, Imported 1 + 3 (schedules, mapping, fan-out ledger), UsesShared 5 + 8.
+    assert len(checked) == 43

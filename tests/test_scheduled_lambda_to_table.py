@@ -219,7 +219,9 @@ def test_function_from_your_code_may_write_to_the_table(custom):
             ],
             "Effect": "Allow",
             "Resource": [{"Fn::GetAtt": [table_id, "Arn"]}],
-        }
+        },
+        # the run ledger's reads (runtime.ledger.track_run)
+        {"Action": "dynamodb:GetItem", "Effect": "Allow", "Resource": [{"Fn::GetAtt": [table_id, "Arn"]}]},
     ]
 
 
@@ -390,7 +392,17 @@ def test_existing_function_gets_the_table_name_and_ttl(existing_function):
     table_id = stack.get_logical_id(construct.table.node.default_child)
     resource = template.to_json()["Resources"][stack.get_logical_id(fn.node.default_child)]
     assert resource["Properties"]["Environment"] == {
-        "Variables": {"STAGE": "test", "TABLE_NAME": {"Ref": table_id}, "ITEM_TTL_SECONDS": "604800"}
+        "Variables": {
+            "STAGE": "test",
+            "TABLE_NAME": {"Ref": table_id},
+            "ITEM_TTL_SECONDS": "604800",
+            # the run ledger's settings, for runtime.ledger.track_run
+            "LEDGER_TABLE_NAME": {"Ref": table_id},
+            "OVERLAP": "skip",
+            "LOCK_SECONDS": "3600",
+            "MAX_ATTEMPTS": "3",
+            "LEDGER_TTL_SECONDS": "604800",
+        }
     }
     # No layer is added to a function you bring; the runtime layer is not even created.
     assert "Layers" not in resource["Properties"]
@@ -403,8 +415,10 @@ def test_imported_function_gets_a_warning_instead(imported_function):
     Annotations.from_stack(stack).has_warning(
         "/Test/Runs",
         "existing_function is not an aws_lambda.Function, so the construct cannot set its "
-        "environment: set TABLE_NAME to the table's name (table.table_name) and ITEM_TTL_SECONDS "
-        "to item_ttl in seconds in existing_function's environment yourself "
+        "environment: set TABLE_NAME to the table's name (table.table_name), ITEM_TTL_SECONDS "
+        "to item_ttl in seconds, LEDGER_TABLE_NAME to the run ledger's name, OVERLAP to overlap, "
+        "LOCK_SECONDS to run_deadline in seconds, MAX_ATTEMPTS to function_retry_attempts + 1 and "
+        "LEDGER_TTL_SECONDS to item_ttl in seconds in existing_function's environment yourself "
         "[ack: scheduled-tasks-constructs:existingFunctionEnvironment]",
     )
     assert len(Annotations.from_stack(stack).find_warning("*", Match.any_value())) == 1
@@ -607,7 +621,8 @@ _ALARMS = sns.Topic.from_topic_arn(_ELSEWHERE, "Alarms", "arn:aws:sns:us-east-1:
         (
             {"environment": {"TABLE_NAME": "x"}},
             "environment must be free of the names the construct sets (TABLE_NAME, "
-            "ITEM_TTL_SECONDS), got 'TABLE_NAME'",
+            "ITEM_TTL_SECONDS, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, "
+            "LEDGER_TTL_SECONDS), got 'TABLE_NAME'",
         ),
         (
             {

@@ -134,6 +134,12 @@ def test_producer_may_send_to_the_queue_only(default):
         # the on-failure destination of the asynchronous invocation
         {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _arn(construct, construct.run_dead_letter_queue)},
         {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _arn(construct, construct.queue)},
+        # the run ledger: claim the slot, read it back (a duplicate, the lock), release the lock
+        {
+            "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            "Effect": "Allow",
+            "Resource": _arn(construct, construct.ledger_table),
+        },
     ]
 
 
@@ -142,6 +148,12 @@ def test_worker_may_consume_the_queue_only(default):
     construct, template = default
     assert _statements(template, _id(construct, construct.worker_role)) == [
         _log_writing(construct, construct.worker_log_group),
+        # the run ledger: add a batch's counts, finish the run, release the lock
+        {
+            "Action": ["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            "Effect": "Allow",
+            "Resource": _arn(construct, construct.ledger_table),
+        },
         {
             "Action": [
                 "sqs:ReceiveMessage",
@@ -418,11 +430,20 @@ def _environment(template: Template, construct, function) -> dict:
     return resource["Properties"]["Environment"]["Variables"]
 
 
-def test_existing_producer_gets_the_queue_url(existing_functions):
-    construct, template, _ = existing_functions
+def test_existing_producer_gets_the_queue_url_and_the_ledger(existing_functions):
+    construct, template, secret = existing_functions
+    ledger = {"Ref": _id(construct, construct.ledger_table)}
     assert _environment(template, construct, construct.producer) == {
         "STAGE": "test",
         "QUEUE_URL": {"Ref": _id(construct, construct.queue)},
+        "LEDGER_TABLE_NAME": ledger,
+        "OVERLAP": "skip",
+        "LOCK_SECONDS": "3600",
+        "MAX_ATTEMPTS": "3",
+        "LEDGER_TTL_SECONDS": "7776000",
+        # the producer posts the summary when it finishes a run
+        "WEBHOOK_SECRET_ARN": {"Ref": _id(construct, secret)},
+        "WEBHOOK_MESSAGES": "summary",
     }
 
 
@@ -431,6 +452,11 @@ def test_existing_worker_gets_the_webhook_secret_arn(existing_functions):
     assert _environment(template, construct, construct.worker) == {
         "STAGE": "test",
         "WEBHOOK_SECRET_ARN": {"Ref": _id(construct, secret)},
+        "WEBHOOK_MESSAGES": "summary",
+        "LEDGER_TABLE_NAME": {"Ref": _id(construct, construct.ledger_table)},
+        "OVERLAP": "skip",
+        "LOCK_SECONDS": "3600",
+        "MAX_RECEIVE_COUNT": "3",
     }
 
 
@@ -449,26 +475,33 @@ def test_imported_functions_get_a_warning_each(imported_functions):
     annotations.has_warning(
         "/Test/Jobs",
         "existing_producer is not an aws_lambda.Function, so the construct cannot set its "
-        "environment: set QUEUE_URL to the task queue's URL (queue.queue_url) in "
-        f"existing_producer's environment yourself {ack}",
+        "environment: set QUEUE_URL to the task queue's URL (queue.queue_url), LEDGER_TABLE_NAME "
+        "to the run ledger's name, OVERLAP to overlap, LOCK_SECONDS to run_deadline in seconds, "
+        "MAX_ATTEMPTS to function_retry_attempts + 1, LEDGER_TTL_SECONDS to ledger_retention in "
+        "seconds, WEBHOOK_SECRET_ARN to the webhook secret's ARN (webhook_secret.secret_arn) and "
+        f"WEBHOOK_MESSAGES to webhook_messages in existing_producer's environment yourself {ack}",
     )
     annotations.has_warning(
         "/Test/Jobs",
         "existing_worker is not an aws_lambda.Function, so the construct cannot set its "
         "environment: set WEBHOOK_SECRET_ARN to the webhook secret's ARN "
-        f"(webhook_secret.secret_arn) in existing_worker's environment yourself {ack}",
+        "(webhook_secret.secret_arn), WEBHOOK_MESSAGES to webhook_messages, LEDGER_TABLE_NAME to "
+        "the run ledger's name, OVERLAP to overlap, LOCK_SECONDS to run_deadline in seconds and "
+        f"MAX_RECEIVE_COUNT to max_receive_count in existing_worker's environment yourself {ack}",
     )
     assert len(annotations.find_warning("*", Match.any_value())) == 2
 
 
-def test_imported_worker_without_webhook_needs_nothing():
+def test_imported_worker_without_webhook_still_needs_the_ledger():
     stack = _stack()
     worker = lambda_.Function.from_function_arn(
         stack, "Worker", "arn:aws:lambda:us-east-1:123456789012:function:worker"
     )
     ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=TASKS, existing_worker=worker)
     # (CDK itself warns on the worker that its role, unknown, was not granted the queue.)
-    Annotations.from_stack(stack).has_no_warning("/Test/Jobs", Match.any_value())
+    (warning,) = Annotations.from_stack(stack).find_warning("/Test/Jobs", Match.any_value())
+    assert "set LEDGER_TABLE_NAME to the run ledger's name" in warning.entry.data
+    assert "WEBHOOK" not in warning.entry.data
 
 
 def test_runtime_layer_is_always_available_and_shared(existing_functions):

@@ -484,9 +484,15 @@ def test_every_table_is_encrypted_on_demand_with_point_in_time_recovery(synthesi
             assert props["SSESpecification"] == {"SSEEnabled": True}, (stack, lid)
             assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, (stack, lid)
             tables[stack] = props
-    assert set(tables) == {"TheScheduledLambdaStack", "TableDefault", "TableTracing"}
-    # TTL is optional: off by default, on in the example (item_ttl).
+    assert set(tables) == {
+        "TheScheduledLambdaStack", "TableDefault", "TableTracing",
+        # each fan-out's run ledger
+        "ServerlessTaskSchedulerStack", "FanoutDefault", "FanoutTracing", "FanoutWebhook",
+    }
+    # TTL is optional for a ScheduledLambdaToTable: off by default, on in the example (item_ttl);
+    # a run ledger keeps 90 days by default.
     assert "TimeToLiveSpecification" not in tables["TableDefault"]
+    assert tables["FanoutDefault"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert tables["TheScheduledLambdaStack"]["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,
@@ -517,6 +523,10 @@ def test_no_secret_in_any_template_or_environment(synthesized):
     # The worker gets the secret's ARN, never its value.
     template = synthesized.templates["FanoutWebhook"]
     worker = template["Resources"][_logical_id_of(synthesized, "FanoutWebhook", "Fanout/Worker/Resource")]
-    (arn,) = worker["Properties"]["Environment"]["Variables"].values()
-    assert list(worker["Properties"]["Environment"]["Variables"]) == ["WEBHOOK_SECRET_ARN"]
+    variables = worker["Properties"]["Environment"]["Variables"]
+    arn = variables["WEBHOOK_SECRET_ARN"]
+    assert sorted(variables) == [
+        "LEDGER_TABLE_NAME", "LOCK_SECONDS", "MAX_RECEIVE_COUNT", "OVERLAP", "WEBHOOK_MESSAGES", "WEBHOOK_SECRET_ARN"
+    ]
+    assert ":secretsmanager:" not in json.dumps({k: v for k, v in variables.items() if k != "WEBHOOK_SECRET_ARN"})
     assert ":secretsmanager:" in json.dumps(arn) and ":secret:task-results-hook" in json.dumps(arn)

@@ -65,6 +65,21 @@ TABLE_REMOVAL_POLICY = RemovalPolicy.RETAIN
 #: The item attribute that holds the expiry time when ``item_ttl`` is set.
 TTL_ATTRIBUTE = "expires_at"
 
+#: How long a fan-out's run items are kept (the ledger's TTL): three months of history.
+LEDGER_RETENTION = Duration.days(90)
+
+# --- Runs -------------------------------------------------------------------
+#: What a slot does while the previous run still runs: skip it, as cron users
+#: with ``flock`` and Airflow's ``max_active_runs=1`` expect (two runs of one
+#: job at once double its load and may race on the same data).
+OVERLAP = "skip"
+#: How long a run may take before it is late, and the longest a run holds the overlap lock.
+RUN_DEADLINE = Duration.hours(1)
+#: What a fan-out posts to its webhook: one summary per run (a run of 1,000
+#: tasks posting one message each floods a channel and meets Slack's rate
+#: limit of about one message a second).
+WEBHOOK_MESSAGES = "summary"
+
 # --- Alarms -----------------------------------------------------------------
 #: Missed-run alarms are created only when any window of this length or less
 #: must hold a run (CloudWatch evaluates at most one day per alarm period here).

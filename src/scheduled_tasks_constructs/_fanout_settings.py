@@ -14,13 +14,33 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
-from . import _assets, _defaults, _schedule, _skeleton
+from . import _assets, _defaults, _schedule, _skeleton, _tables
 from ._validation import Described, Problems, is_token
-from .runtime import QUEUE_URL, WEBHOOK_SECRET_ARN, messages
+from .runtime import (
+    LEDGER_TABLE_NAME,
+    LEDGER_TTL_SECONDS,
+    LOCK_SECONDS,
+    MAX_ATTEMPTS,
+    MAX_RECEIVE_COUNT,
+    OVERLAP,
+    QUEUE_URL,
+    WEBHOOK_MESSAGE_MODES,
+    WEBHOOK_MESSAGES,
+    WEBHOOK_SECRET_ARN,
+    messages,
+)
+
+#: Environment variables the construct sets on the producer and on the worker.
+_PRODUCER_VARIABLES = (
+    QUEUE_URL, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS,
+    WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES,
+)
+_WORKER_VARIABLES = (WEBHOOK_SECRET_ARN, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_RECEIVE_COUNT, WEBHOOK_MESSAGES)
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,16 @@ class FanoutSettings:
     max_batching_window: Optional[Duration]
     max_concurrency: Optional[int]
     webhook_secret: Optional[secretsmanager.ISecret]
+    #: Receives before a task is dead-lettered, as the worker's ledger counts them
+    #: (the created queue's, or the redrive policy of an existing queue of this app).
+    worker_max_receive_count: Optional[int]
+    existing_ledger_table: Optional[dynamodb.ITable]
+    #: The created run ledger's props (None with ``existing_ledger_table``).
+    ledger_table: Optional[Mapping[str, Any]]
+    #: ``ledger_retention`` in seconds, as the environment holds it.
+    ledger_ttl_seconds: str
+    #: ``"summary"``, ``"per_task"`` or ``"both"``.
+    webhook_messages: str
 
 
 def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
@@ -53,7 +83,7 @@ def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
         props,
         id="Producer",
         prefix="producer_",
-        reserved=(QUEUE_URL,),
+        reserved=_PRODUCER_VARIABLES,
         bundled_handler=_assets.handler_path("producer"),
         default_memory_size=_defaults.PRODUCER_MEMORY_MB,
         default_timeout=_defaults.PRODUCER_TIMEOUT,
@@ -64,7 +94,7 @@ def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
         props,
         id="Worker",
         prefix="worker_",
-        reserved=(WEBHOOK_SECRET_ARN,),
+        reserved=_WORKER_VARIABLES,
         bundled_handler=None,
         default_memory_size=_defaults.WORKER_MEMORY_MB,
         default_timeout=_defaults.WORKER_TIMEOUT,
@@ -148,7 +178,20 @@ def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
             rule=visibility if visibility.known_for_existing else None,
             tasks=tasks if not problems.items else None,
         )
+    ledger = _ledger_settings(problems, props)
+    webhook_messages = props.get("webhook_messages")
+    if webhook_messages is not None:
+        if webhook_messages not in WEBHOOK_MESSAGE_MODES:
+            problems.add(
+                "webhook_messages", "one of " + ", ".join(repr(m) for m in WEBHOOK_MESSAGE_MODES), webhook_messages
+            )
+        elif webhook_secret is None:
+            problems.add_message("webhook_messages: needs webhook_secret, got no webhook_secret")
     problems.raise_if_any()
+    worker_receives = max_receive_count or _defaults.MAX_RECEIVE_COUNT
+    if existing_queue is not None:
+        redrive = existing_queue.dead_letter_queue if isinstance(existing_queue, sqs.Queue) else None
+        worker_receives = None if redrive is None else redrive.max_receive_count
     return FanoutSettings(
         common=common,
         producer=producer,
@@ -165,7 +208,29 @@ def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
         max_batching_window=max_batching_window,
         max_concurrency=max_concurrency,
         webhook_secret=webhook_secret,
+        worker_max_receive_count=None if worker_receives is None or is_token(worker_receives) else int(worker_receives),
+        webhook_messages=webhook_messages or _defaults.WEBHOOK_MESSAGES,
+        **ledger,
     )
+
+
+def _ledger_settings(problems: Problems, props: Mapping[str, Any]) -> Dict[str, Any]:
+    """Check the run ledger's props; the settings fields they resolve to."""
+    existing, table_props = props.get("existing_ledger_table"), props.get("ledger_table_props")
+    retention = props.get("ledger_retention")
+    problems.exclusive(existing_ledger_table=existing, ledger_table_props=table_props)
+    if problems.interface("existing_ledger_table", existing, "table_name", "an aws_dynamodb.ITable"):
+        _tables.validate_table_key(problems, existing, "existing_ledger_table", "the run ledger")
+    if table_props is not None and not isinstance(table_props, dynamodb.TableProps):
+        problems.add("ledger_table_props", "an aws_dynamodb.TableProps", Described(type(table_props).__name__))
+    elif table_props is not None:
+        _tables.validate_table_props(problems, table_props._values, "ledger_table_props")
+    problems.duration_range("ledger_retention", retention, Duration.days(1), Duration.days(36500))
+    return {
+        "existing_ledger_table": existing,
+        "ledger_table": None if existing is not None else _tables.table_settings(table_props, ttl=True),
+        "ledger_ttl_seconds": _skeleton.seconds_text(retention or _defaults.LEDGER_RETENTION),
+    }
 
 
 #: Lambda allows 5 layers per function; the worker always has the runtime helpers layer.

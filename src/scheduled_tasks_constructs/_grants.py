@@ -61,6 +61,18 @@ def grant_put_item(table: dynamodb.ITable, grantee: iam.IGrantable) -> None:
         table.encryption_key.grant(grantee, *_TABLE_KEY_WRITE_ACTIONS)
 
 
+def grant_ledger(table: dynamodb.ITable, grantee: iam.IGrantable, *, reads: bool) -> None:
+    """What keeping the run ledger takes: ``UpdateItem`` and ``DeleteItem`` (the overlap lock), and ``GetItem`` with ``reads``."""
+    actions = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    if reads:
+        actions.insert(0, "dynamodb:GetItem")
+    # To the principal only: a function imported without its role gets CDK's
+    # warning to grant it yourself, as for its queue, instead of an error.
+    iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[table.table_arn])
+    if table.encryption_key is not None and not isinstance(grantee.grant_principal, iam.UnknownPrincipal):
+        table.encryption_key.grant(grantee, *_TABLE_KEY_WRITE_ACTIONS)
+
+
 def grant_secret_value(secret: secretsmanager.ISecret, grantee: iam.IGrantable) -> None:
     """``secretsmanager:GetSecretValue`` on ``secret`` (no ``DescribeSecret``).
 

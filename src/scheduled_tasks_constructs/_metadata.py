@@ -12,10 +12,12 @@ named by ``additionalMetadataFile``) under the key ``"/<construct path>"``::
               "construct": "ScheduledLambdaToTable",
               "resources": {"<role>": <reference>, ...}}}
 
-The roles are ``schedule``, ``function``, ``table`` and ``deadLetterQueue``
-for ``ScheduledLambdaToTable``; ``schedule``, ``producer``, ``worker``,
-``queue``, ``deadLetterQueue`` (the tasks' one), ``runDeadLetterQueue``,
-``eventSourceMapping`` and ``webhookSecret`` for ``ScheduledTaskFanout``.
+The roles are ``schedule``, ``function``, ``table``, ``ledger`` (the same
+table) and ``deadLetterQueue`` for ``ScheduledLambdaToTable``; ``schedule``,
+``producer``, ``worker``, ``queue``, ``deadLetterQueue`` (the tasks' one),
+``runDeadLetterQueue``, ``eventSourceMapping``, ``webhookSecret`` and
+``ledger`` (the run ledger) for ``ScheduledTaskFanout``. A reader that does
+not know a role ignores it.
 
 A reference names a resource defined in this app, in any of its stacks, as
 ``{"stack": <artifact ID of its stack>, "logicalId": <its logical ID>}``, and

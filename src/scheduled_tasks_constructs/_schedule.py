@@ -500,7 +500,8 @@ def set_existing_environment(
         for name, (value, _) in variables.items():
             function.add_environment(name, value)
         return
-    wanted = " and ".join(f"{name} to {what}" for name, (_, what) in variables.items())
+    settings = [f"{name} to {what}" for name, (_, what) in variables.items()]
+    wanted = settings[0] if len(settings) == 1 else ", ".join(settings[:-1]) + " and " + settings[-1]
     Annotations.of(scope).add_warning_v2(
         EXISTING_ENVIRONMENT_WARNING,
         f"{prop} is not an aws_lambda.Function, so the construct cannot set its environment: "

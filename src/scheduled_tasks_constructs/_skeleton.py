@@ -19,11 +19,23 @@ and the build steps for a function, the schedule and the alarms.
 
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Required, Sequence, Tuple, TypedDict
+from datetime import datetime, timezone
+from typing import (
+    Any,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Required,
+    Sequence,
+    Tuple,
+    TypedDict,
+)
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -34,7 +46,9 @@ from constructs import Construct
 
 from . import _assets, _defaults, _metadata, _schedule, _topic
 from ._alarms import Alarms
-from ._validation import Problems
+from ._validation import Problems, is_token
+from .runtime import LEDGER_TABLE_NAME, LOCK_SECONDS, MAX_ATTEMPTS, OVERLAP
+from .runtime.ledger import OVERLAP_POLICIES
 from .runtime_layer import RuntimeLayer
 
 # --- the shared props, documented once ---------------------------------------
@@ -89,6 +103,23 @@ class CommonProps(TypedDict, total=False):
     """Create the alarms. Default: True."""
     alarm_topic: sns.ITopic
     """Where alarms notify. Default: a created topic (when ``alarms``)."""
+    overlap: str
+    """What a slot does while the previous run still runs: ``"skip"`` or ``"allow"``. Default: ``"skip"``.
+
+    With ``"skip"`` (what cron users get from ``flock``, and Airflow's
+    ``max_active_runs=1``), a run holds its schedule's lock in the run ledger
+    until it finishes or ``run_deadline`` passes; a slot that fires meanwhile
+    is recorded as ``skipped`` and does no work. ``"allow"`` lets runs
+    overlap. It applies to the bundled producer and to code that uses the
+    runtime's ledger (``runtime.ledger.track_run``); the bundled record-run
+    handler's runs take milliseconds and never overlap.
+    """
+    run_deadline: Duration
+    """How long a run may take (1 minute - 7 days): a run still ``running`` after it is late. Default: 1 hour.
+
+    It is also the longest a run holds the overlap lock, and how long a
+    delivery's claim on a run lasts before a retry may take the run over.
+    """
 
 
 def given(construct: str, arguments: Mapping[str, Any]) -> Dict[str, Any]:
@@ -126,6 +157,10 @@ class CommonSettings:
     function_max_event_age: Duration
     alarms: bool
     alarm_topic: Optional[sns.ITopic]
+    #: ``"skip"`` or ``"allow"``.
+    overlap: str
+    #: ``run_deadline`` in seconds, as the functions' environment holds it.
+    run_deadline_seconds: str
 
 
 @dataclass(frozen=True)
@@ -239,6 +274,10 @@ def resolve_common(
     )
     if alarm_topic is not None and alarms is False:
         problems.add_message("alarm_topic: needs alarms, got alarms=False")
+    overlap, run_deadline = props.get("overlap"), props.get("run_deadline")
+    if overlap is not None and overlap not in OVERLAP_POLICIES:
+        problems.add("overlap", "one of " + ", ".join(repr(p) for p in OVERLAP_POLICIES), overlap)
+    problems.duration_range("run_deadline", run_deadline, Duration.minutes(1), Duration.days(7))
     return CommonSettings(
         schedule=schedule_options(props),
         log_retention=log_retention or _defaults.LOG_RETENTION,
@@ -247,7 +286,35 @@ def resolve_common(
         function_max_event_age=max_age or _defaults.FUNCTION_MAX_EVENT_AGE,
         alarms=alarms is not False,
         alarm_topic=alarm_topic,
+        overlap=overlap if overlap is not None else _defaults.OVERLAP,
+        run_deadline_seconds=seconds_text(run_deadline or _defaults.RUN_DEADLINE),
     )
+
+
+def seconds_text(duration: Duration) -> str:
+    """A duration in whole seconds as an environment variable holds it (a token stays a token)."""
+    if is_token(duration):
+        return Token.as_string(duration.to_seconds())
+    return str(int(duration.to_seconds()))
+
+
+def ledger_environment(common: CommonSettings, table: dynamodb.ITable, *, scheduled: bool) -> Dict[str, Tuple[str, str]]:
+    """The run ledger's variables of a function: its table, the overlap policy, the deadline.
+
+    The scheduled function (``scheduled``) also learns how many deliveries
+    Lambda makes of one run, so that its last failure fails the run.
+    """
+    environment = {
+        LEDGER_TABLE_NAME: (table.table_name, "the run ledger's name"),
+        OVERLAP: (common.overlap, "overlap"),
+        LOCK_SECONDS: (common.run_deadline_seconds, "run_deadline in seconds"),
+    }
+    if scheduled:
+        environment[MAX_ATTEMPTS] = (
+            str(common.function_retry_attempts + 1),
+            "function_retry_attempts + 1",
+        )
+    return environment
 
 
 def schedule_options(props: Mapping[str, Any]) -> _schedule.ScheduleOptions:
@@ -392,6 +459,7 @@ class ScheduledConstruct(Construct):
         self.schedule, self.schedule_role = _schedule.create_schedule(
             self, common.schedule, function=function, payload=payload, dead_letter_queue=failures_to
         )
+        warn_about_schedule(self, common.schedule)
         watch = build_alarms(self, common, alarms, scheduled_function=function)
         self.alarm_topic, self.alarms, self.missed_run_alarm = watch.topic, watch.created, watch.missed_run
         _metadata.publish(self, kind, {"schedule": self.schedule, **resources})
@@ -409,6 +477,38 @@ class ScheduledConstruct(Construct):
         when the stack has none yet.
         """
         return RuntimeLayer.of(self)
+
+
+#: Warning IDs (for ``Annotations.acknowledge_warning``), by a phrase of the warning.
+_WARNING_IDS = (
+    ("daylight-saving gap", "scheduled-tasks-constructs:scheduleInDaylightSavingGap"),
+    ("daylight-saving fold", "scheduled-tasks-constructs:scheduleInDaylightSavingFold"),
+    ("never", "scheduled-tasks-constructs:scheduleNeverFires"),
+)
+
+
+def warn_about_schedule(scope: Construct, options: _schedule.ScheduleOptions) -> None:
+    """Add a synth-time warning to ``scope`` for each way its schedule will surprise (see ``schedule_warnings``).
+
+    A disabled schedule, or one whose expression or zone is known only at
+    deploy time, is not looked at.
+    """
+    from .schedule_warnings import schedule_warnings
+
+    if options.enabled is False:
+        return
+    expression, zone = _schedule.expression_and_zone(options.schedule)
+    if Token.is_unresolved(expression) or Token.is_unresolved(zone):
+        return
+    try:
+        warnings = schedule_warnings(
+            expression, time_zone=zone, start=options.start, end=options.end, now=datetime.now(timezone.utc)
+        )
+    except ValueError:
+        return  # a bad expression, zone or date is a validation error, already reported
+    for text in warnings:
+        warning_id = next(wid for phrase, wid in _WARNING_IDS if phrase in text or phrase == "never")
+        Annotations.of(scope).add_warning_v2(warning_id, text)
 
 
 @dataclass(frozen=True)

@@ -3,33 +3,44 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Unpack
+from typing import Any, Mapping, Optional, Unpack
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _assets, _defaults, _grants, _schedule, _skeleton
+from . import _assets, _defaults, _grants, _schedule, _skeleton, _tables
 from ._skeleton import CommonProps, ScheduledConstruct
 from ._validation import Described, Problems, is_token
-from .runtime import ITEM_TTL_SECONDS, TABLE_NAME
-from .runtime.record_run import PARTITION_KEY
+from .runtime import (
+    ITEM_TTL_SECONDS,
+    LEDGER_TABLE_NAME,
+    LEDGER_TTL_SECONDS,
+    LOCK_SECONDS,
+    MAX_ATTEMPTS,
+    OVERLAP,
+    TABLE_NAME,
+)
 
 
 class ScheduledLambdaToTable(ScheduledConstruct):
     """An EventBridge Scheduler schedule invokes a Lambda function that records each run in a DynamoDB table.
 
-    By default the function is the library's own handler: it writes one item
-    per run, keyed by the run (the Scheduler's execution ID; the Lambda request
-    ID when invoked by hand), with the request ID, scheduled time, execution ID
-    and the time it was written. The write is conditional, so a duplicate
-    delivery of the same run does not create a second item, and it may call
-    ``dynamodb:PutItem`` on the table and nothing else there. Bring your own
-    code (``code`` + ``handler``) or function (``existing_function``) instead;
-    it is granted write access to the table (``grant_write_data``: your code
-    may batch, update or delete items) and gets its name in ``TABLE_NAME``.
+    The table is the run ledger (``runtime.ledger``): one item per scheduled
+    slot, keyed ``run_id = "<schedule>#<slot>"``, with its status, execution
+    ID, attempts and times. By default the function is the library's own
+    handler: it writes each run's item, already ``succeeded``, with one
+    conditional ``PutItem`` (so a duplicate delivery of the same slot does not
+    create a second item), and may call ``dynamodb:PutItem`` on the table and
+    nothing else there. Bring your own code (``code`` + ``handler``) or
+    function (``existing_function``) instead; it is granted write access to the
+    table (``grant_write_data``: your code may batch, update or delete items)
+    and ``GetItem``, and gets its name in ``TABLE_NAME`` and the ledger's
+    settings (``LEDGER_TABLE_NAME``, ``OVERLAP``, ``LOCK_SECONDS``,
+    ``MAX_ATTEMPTS``): wrap your handler in ``runtime.ledger.track_run`` to
+    record each run's outcome and honour ``overlap``.
     A function built from your code also gets the runtime helpers layer
     (``runtime_layer``), so its handler can import
     ``scheduled_tasks_constructs.runtime``.
@@ -83,6 +94,8 @@ class ScheduledLambdaToTable(ScheduledConstruct):
     ----------
     table : aws_dynamodb.ITable
         The table each run is recorded in.
+    ledger_table : aws_dynamodb.ITable
+        The run ledger: the same table as ``table``.
     dead_letter_queue : aws_sqs.IQueue
         Where undeliverable runs and runs whose code failed are kept.
     function : aws_lambda.IFunction
@@ -135,9 +148,15 @@ class ScheduledLambdaToTable(ScheduledConstruct):
         self.dead_letter_queue = settings.dead_letter_queue or _schedule.dead_letter_queue(
             self, "DeadLetterQueue", fed_by_services=True
         )
+        self.ledger_table = self.table
         environment = {TABLE_NAME: (self.table.table_name, "the table's name (table.table_name)")}
         if settings.item_ttl_seconds is not None:
             environment[ITEM_TTL_SECONDS] = (settings.item_ttl_seconds, "item_ttl in seconds")
+        if not settings.function.bundled:
+            # Code of the user's keeps the ledger with runtime.ledger.track_run.
+            environment.update(_skeleton.ledger_environment(settings.common, self.table, scheduled=True))
+            if settings.item_ttl_seconds is not None:
+                environment[LEDGER_TTL_SECONDS] = (settings.item_ttl_seconds, "item_ttl in seconds")
         self.function, self.function_role, self.log_group = _skeleton.build_function(
             self,
             settings.function,
@@ -150,6 +169,8 @@ class ScheduledLambdaToTable(ScheduledConstruct):
             _grants.grant_put_item(self.table, self.function)
         else:
             self.table.grant_write_data(self.function)
+            # runtime.ledger reads a run's item back (a duplicate delivery, the overlap lock).
+            self.table.grant(self.function, "dynamodb:GetItem")
 
         # schedule, alarms, metadata
         alarms = self._schedule_and_alarms(
@@ -162,7 +183,12 @@ class ScheduledLambdaToTable(ScheduledConstruct):
                 _skeleton.AlarmRequest("DeadLetterAlarm", "dead_letters", self.dead_letter_queue, "Failed runs"),
                 _skeleton.AlarmRequest("ErrorsAlarm", "errors", self.function, "scheduled"),
             ],
-            resources={"function": self.function, "table": self.table, "deadLetterQueue": self.dead_letter_queue},
+            resources={
+                "function": self.function,
+                "table": self.table,
+                "ledger": self.table,
+                "deadLetterQueue": self.dead_letter_queue,
+            },
         )
         self.dead_letter_alarm, self.errors_alarm = alarms["DeadLetterAlarm"], alarms["ErrorsAlarm"]
 
@@ -190,7 +216,7 @@ def _resolve(id: str, props: Mapping[str, Any]) -> _Settings:
         props,
         id="Function",
         prefix="",
-        reserved=(TABLE_NAME, ITEM_TTL_SECONDS),
+        reserved=(TABLE_NAME, ITEM_TTL_SECONDS, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS),
         bundled_handler=_assets.handler_path("record_run"),
         default_memory_size=_defaults.RECORD_FUNCTION_MEMORY_MB,
         default_timeout=_defaults.RECORD_FUNCTION_TIMEOUT,
@@ -202,11 +228,11 @@ def _resolve(id: str, props: Mapping[str, Any]) -> _Settings:
     problems.exclusive(existing_table=existing_table, table_props=table_props)
     if problems.interface("existing_table", existing_table, "table_name", "an aws_dynamodb.ITable"):
         if function.bundled:
-            _validate_table_key(problems, existing_table)
+            _tables.validate_table_key(problems, existing_table, "existing_table", "the bundled handler")
     if table_props is not None and not isinstance(table_props, dynamodb.TableProps):
         problems.add("table_props", "an aws_dynamodb.TableProps", Described(type(table_props).__name__))
     elif table_props is not None:
-        _validate_table_props(problems, table_props._values)
+        _tables.validate_table_props(problems, table_props._values)
     problems.duration_range("item_ttl", item_ttl, Duration.minutes(1), Duration.days(36500))
     if item_ttl is not None and existing_table is not None:
         problems.add_message(
@@ -220,7 +246,7 @@ def _resolve(id: str, props: Mapping[str, Any]) -> _Settings:
         function=function,
         dead_letter_queue=dead_letter_queue,
         existing_table=existing_table,
-        table=None if existing_table is not None else _table_settings(table_props, item_ttl),
+        table=None if existing_table is not None else _tables.table_settings(table_props, ttl=item_ttl is not None),
         item_ttl_seconds=(
             None
             if item_ttl is None
@@ -229,84 +255,3 @@ def _resolve(id: str, props: Mapping[str, Any]) -> _Settings:
             else str(int(item_ttl.to_seconds()))
         ),
     )
-
-
-def _validate_table_props(problems: Problems, given: Mapping[str, Any]) -> None:
-    for key in ("partition_key", "sort_key", "time_to_live_attribute"):
-        if given.get(key) is not None:
-            problems.add_message(f"table_props.{key}: set by the construct, got {key} in table_props")
-    problems.name(
-        "table_props.table_name",
-        given.get("table_name"),
-        r"[a-zA-Z0-9_.-]{3,255}",
-        "3 to 255 letters, digits, '_', '-' or '.'",
-    )
-    billing = given.get("billing_mode", _defaults.TABLE_BILLING_MODE)
-    for key in ("read_capacity", "write_capacity"):
-        if given.get(key) is not None and billing != dynamodb.BillingMode.PROVISIONED:
-            problems.add_message(
-                f"table_props.{key}: only applies with billing_mode PROVISIONED, got it "
-                "with on-demand billing"
-            )
-
-
-def _table_settings(table_props: Optional[dynamodb.TableProps], item_ttl: Optional[Duration]) -> Dict[str, Any]:
-    """The created table's props: the library's defaults, then the user's, then the key and TTL."""
-    settings: Dict[str, Any] = {
-        "billing_mode": _defaults.TABLE_BILLING_MODE,
-        "encryption": _defaults.TABLE_ENCRYPTION,
-        "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-        "removal_policy": _defaults.TABLE_REMOVAL_POLICY,
-    }
-    user = table_props._values if table_props is not None else {}
-    # A default yields to the user's prop that decides the same setting.
-    if user.get("encryption_key") is not None:
-        settings.pop("encryption")
-    if user.get("point_in_time_recovery") is not None:
-        settings.pop("point_in_time_recovery_specification")
-    settings.update(user)
-    settings.update(
-        partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-        time_to_live_attribute=_defaults.TTL_ATTRIBUTE if item_ttl is not None else None,
-    )
-    return settings
-
-
-def _validate_table_key(problems: Problems, table: Optional[dynamodb.ITable]) -> None:
-    """Check the key of a table defined in this app fits the bundled handler.
-
-    Only a table whose key schema the app holds (its ``CfnTable`` or
-    ``CfnGlobalTable``) is checked; an imported table's key is unknown.
-    """
-    if table is None:
-        return
-    resource = getattr(getattr(table, "node", None), "default_child", None)
-    schema = getattr(resource, "key_schema", None)
-    if not isinstance(schema, (list, tuple)) or is_token(schema):
-        return
-    keys = {getattr(k, "key_type", None): getattr(k, "attribute_name", None) for k in schema}
-    partition = keys.get("HASH")
-    if not isinstance(partition, str) or is_token(partition):
-        return
-    definitions = getattr(resource, "attribute_definitions", None)
-    if definitions is not None and not isinstance(definitions, (list, tuple)):
-        # A TableV2 holds them lazily: as the template will.
-        definitions = Stack.of(table).resolve(definitions)
-    types = {}
-    for item in definitions if isinstance(definitions, (list, tuple)) else []:
-        if isinstance(item, Mapping):
-            types[item.get("AttributeName", item.get("attributeName"))] = item.get(
-                "AttributeType", item.get("attributeType")
-            )
-        else:
-            types[getattr(item, "attribute_name", None)] = getattr(item, "attribute_type", None)
-    kind = types.get(partition)
-    if partition != PARTITION_KEY or kind not in (None, "S"):
-        given = f"partition key {partition!r}" + (f" of type {kind}" if kind else "")
-        problems.add(
-            "existing_table",
-            f"a table whose partition key is the string {PARTITION_KEY!r} (the bundled handler writes it)",
-            Described(given),
-        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Sequence, Unpack
 
 from aws_cdk import Duration, Names
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -12,7 +13,13 @@ from constructs import Construct
 
 from . import _fanout_settings, _grants, _schedule, _skeleton
 from ._skeleton import CommonProps, ScheduledConstruct
-from .runtime import QUEUE_URL, WEBHOOK_SECRET_ARN
+from .runtime import (
+    LEDGER_TTL_SECONDS,
+    MAX_RECEIVE_COUNT,
+    QUEUE_URL,
+    WEBHOOK_MESSAGES,
+    WEBHOOK_SECRET_ARN,
+)
 
 
 class ScheduledTaskFanout(ScheduledConstruct):
@@ -108,9 +115,27 @@ class ScheduledTaskFanout(ScheduledConstruct):
         Most concurrent worker invocations from the queue (2-1000). Default:
         no limit beyond the account's.
     webhook_secret : aws_secretsmanager.ISecret, optional
-        A secret holding a Slack or Discord webhook URL; the worker may read
-        it and gets its ARN (never the URL) in ``WEBHOOK_SECRET_ARN``.
-        Default: none.
+        A secret holding a Slack or Discord webhook URL; the worker (and,
+        for summaries, the producer) may read it and gets its ARN (never the
+        URL) in ``WEBHOOK_SECRET_ARN``. Default: none.
+    webhook_messages : str, optional
+        What goes to the webhook (needs ``webhook_secret``): ``"summary"``,
+        one message per finished run (its slot, duration, counts and first
+        failures), posted by whichever function finishes the run;
+        ``"per_task"``, each result the worker's ``task_handler(post_results=True)``
+        returns; or ``"both"``. Default: ``"summary"`` (a run of 1,000 tasks
+        posting a message each floods a channel, and Slack accepts about one
+        message a second).
+    existing_ledger_table : aws_dynamodb.ITable, optional
+        The run ledger to write to instead of creating one: its partition key
+        must be the string ``run_id``; enable TTL on ``expires_at`` for
+        ``ledger_retention`` to apply. Default: none.
+    ledger_table_props : aws_dynamodb.TableProps, optional
+        Overrides for the created run ledger (not its key or TTL attribute).
+        Default: on-demand billing, point-in-time recovery, AWS-managed KMS
+        encryption, removal policy RETAIN, TTL on ``expires_at``.
+    ledger_retention : aws_cdk.Duration, optional
+        How long run items are kept (1 day - 100 years). Default: 90 days.
     common : CommonProps
         The props both constructs share, by name (:class:`CommonProps`): the
         ``schedule`` (required) and its settings, the created functions' logs
@@ -149,6 +174,9 @@ class ScheduledTaskFanout(ScheduledConstruct):
         The worker's SQS event source (partial batch responses on).
     webhook_secret : aws_secretsmanager.ISecret or None
         The webhook secret the worker may read (None when not given).
+    ledger_table : aws_dynamodb.ITable
+        The run ledger: one item per scheduled slot with its status and task
+        counts (``runtime.ledger``), written by the producer and the worker.
     run_dead_letter_alarm : aws_cloudwatch.Alarm or None
         Alarm on runs in ``run_dead_letter_queue`` (None when ``alarms`` is
         False).
@@ -208,6 +236,10 @@ class ScheduledTaskFanout(ScheduledConstruct):
         max_batching_window: Optional[Duration] = None,
         max_concurrency: Optional[int] = None,
         webhook_secret: Optional[secretsmanager.ISecret] = None,
+        webhook_messages: Optional[str] = None,
+        existing_ledger_table: Optional[dynamodb.ITable] = None,
+        ledger_table_props: Optional[dynamodb.TableProps] = None,
+        ledger_retention: Optional[Duration] = None,
         **common: Unpack[CommonProps],
     ) -> None:
         props = _skeleton.given(type(self).__name__, locals())
@@ -227,27 +259,45 @@ class ScheduledTaskFanout(ScheduledConstruct):
             self.dead_letter_queue = _schedule.dead_letter_queue(self, "DeadLetterQueue")
             redrive = sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=self.max_receive_count)
             self.queue = sqs.Queue(self, "Queue", **settings.queue, dead_letter_queue=redrive)
+        self.ledger_table = settings.existing_ledger_table or dynamodb.Table(self, "Ledger", **settings.ledger_table)
+        summaries = self.webhook_secret is not None and settings.webhook_messages != "per_task"
+        webhook: dict = {}
+        if self.webhook_secret is not None:
+            webhook = {
+                WEBHOOK_SECRET_ARN: (self.webhook_secret.secret_arn, "the webhook secret's ARN (webhook_secret.secret_arn)"),
+                WEBHOOK_MESSAGES: (settings.webhook_messages, "webhook_messages"),
+            }
         self.producer, self.producer_role, self.producer_log_group = _skeleton.build_function(
             self,
             settings.producer,
             settings.common,
-            required_environment={QUEUE_URL: (self.queue.queue_url, "the task queue's URL (queue.queue_url)")},
+            required_environment={
+                QUEUE_URL: (self.queue.queue_url, "the task queue's URL (queue.queue_url)"),
+                **_skeleton.ledger_environment(settings.common, self.ledger_table, scheduled=True),
+                LEDGER_TTL_SECONDS: (settings.ledger_ttl_seconds, "ledger_retention in seconds"),
+                **(webhook if summaries else {}),
+            },
             failures_to=self.run_dead_letter_queue,
         )
-        secret_environment = {}
-        if self.webhook_secret is not None:
-            secret_environment[WEBHOOK_SECRET_ARN] = (
-                self.webhook_secret.secret_arn,
-                "the webhook secret's ARN (webhook_secret.secret_arn)",
-            )
+        worker_environment = {
+            **webhook,
+            **_skeleton.ledger_environment(settings.common, self.ledger_table, scheduled=False),
+        }
+        if settings.worker_max_receive_count is not None:
+            worker_environment[MAX_RECEIVE_COUNT] = (str(settings.worker_max_receive_count), "max_receive_count")
         self.worker, self.worker_role, self.worker_log_group = _skeleton.build_function(
-            self, settings.worker, settings.common, required_environment=secret_environment
+            self, settings.worker, settings.common, required_environment=worker_environment
         )
 
-        # grant: the producer sends to the queue, the worker consumes it (and reads the secret).
+        # grant: the producer sends to the queue, the worker consumes it (and reads the secret);
+        # both keep the run ledger, the producer also reads it (a duplicate delivery, the lock).
         _grants.grant_send(self.queue, self.producer)
+        _grants.grant_ledger(self.ledger_table, self.producer, reads=True)
+        _grants.grant_ledger(self.ledger_table, self.worker, reads=False)
         if self.webhook_secret is not None:
             _grants.grant_secret_value(self.webhook_secret, self.worker)
+            if summaries:
+                _grants.grant_secret_value(self.webhook_secret, self.producer)
         self.event_source = _grants.ConsumeOnlySqsEventSource(
             self.queue,
             batch_size=self.batch_size,
@@ -286,6 +336,7 @@ class ScheduledTaskFanout(ScheduledConstruct):
                 "runDeadLetterQueue": self.run_dead_letter_queue,
                 "eventSourceMapping": mapping,
                 "webhookSecret": self.webhook_secret,
+                "ledger": self.ledger_table,
             },
         )
         self.run_dead_letter_alarm = alarms["RunDeadLetterAlarm"]

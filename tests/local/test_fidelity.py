@@ -285,6 +285,11 @@ def test_a_worker_past_its_timeout_dead_letters_its_task(run, moto_server: str) 
     assert construct["tasks_sent"] == 2 and construct["tasks_dead_lettered"] == 2
     assert construct["errors"]["worker"] == {"Sandbox.Timedout: Task timed out after 1.00 seconds": 4}
     assert queue_count(client("sqs", moto_server), construct["resources"]["dead_letter_queue"]) == 2
+    # A worker stopped by Lambda cannot count its task: each run stays running in the ledger (until the
+    # watchdog calls it late), and the report says so. The hourly slots are an hour apart, the run
+    # deadline is an hour, so the second slot is not skipped.
+    assert [run["status"] for run in construct["ledger"]] == ["running", "running"]
+    assert any("still running in the run ledger" in note for note in construct["notes"])
 
 
 def test_a_progress_line_per_run_on_a_terminal_only(assembly_dir: Path, moto_server: str, capsys) -> None:

@@ -172,13 +172,14 @@ def test_three_runs_with_faults_lose_nothing_and_apply_nothing_twice(
     all_ids: set[str] = set()
     permanent_ids: set[str] = set()
     recorded: dict[str, list[bool]] = {}
-    for execution_id, size in RUN_SIZES.items():
+    for hour, (execution_id, size) in enumerate(RUN_SIZES.items(), start=10):
         tasks = [{"name": f"t{n:04d}", "n": n} for n in range(size)]
         all_ids.update(f"{execution_id}/t{n:04d}" for n in range(size))
         permanent_ids.update(f"{execution_id}/t{n:04d}" for n in range(size) if is_permanent(n))
         event = {
             "execution_id": execution_id,
-            "scheduled_time": "2026-11-22T10:00:00Z",
+            # One slot per run: the ledger keys a run by its schedule and slot.
+            "scheduled_time": f"2026-11-22T{hour}:00:00Z",
             "schedule_arn": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/fanout",
             "attempt_number": "1",
             "tasks": tasks,
@@ -261,5 +262,8 @@ def test_three_runs_with_faults_lose_nothing_and_apply_nothing_twice(
     # AND every run was recorded exactly once despite duplicates and retries
     assert recorded == {run: [True, False, False] for run in RUN_SIZES}
     runs = table_items(runs_table)
-    assert sorted(item["run_id"]["S"] for item in runs) == sorted(RUN_SIZES)
+    assert sorted(item["execution_id"]["S"] for item in runs) == sorted(RUN_SIZES)
+    assert sorted(item["run_id"]["S"] for item in runs) == [
+        f"default/fanout#2026-11-22T{hour}:00:00Z" for hour in range(10, 10 + len(RUN_SIZES))
+    ]
     assert {item["attempt_number"]["N"] for item in runs} == {"1"}

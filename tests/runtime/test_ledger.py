@@ -106,11 +106,25 @@ def test_with_overlap_allowed_both_slots_run(dynamodb: Any, make_table: Callable
 def test_a_lock_held_past_its_time_does_not_skip_later_slots(dynamodb: Any, config: LedgerConfig) -> None:
     # GIVEN a run that died holding the lock (lock_seconds is 600)
     ledger.start_run(dynamodb, config, run_at(T0), request_id="req-1", now=T0)
-    # WHEN a slot fires within the lock's 600 s it is skipped; THEN one after it runs
+    # WHEN a slot fires within the lock's 600 s it is skipped; THEN one at its end runs
     soon = T0 + timedelta(minutes=5)
     assert ledger.start_run(dynamodb, config, run_at(soon, "e-2"), request_id="r2", now=soon).outcome == "skipped"
-    much_later = T0 + timedelta(minutes=11)
+    much_later = T0 + timedelta(minutes=10)
     assert ledger.start_run(dynamodb, config, run_at(much_later, "e-3"), request_id="r3", now=much_later).outcome == "started"
+
+
+def test_the_lock_runs_from_the_slot_not_from_the_clock(dynamodb: Any, config: LedgerConfig) -> None:
+    # GIVEN slots delivered all at T0, an hour before their time (as a local run over virtual time does)
+    ledger.start_run(dynamodb, config, run_at(T0 + timedelta(hours=1)), request_id="req-1", now=T0)
+    # WHEN the slot 5 minutes after it and the one 11 minutes after it arrive at once
+    soon = ledger.start_run(dynamodb, config, run_at(T0 + timedelta(hours=1, minutes=5), "e-2"), request_id="r2", now=T0)
+    later = ledger.start_run(dynamodb, config, run_at(T0 + timedelta(hours=1, minutes=11), "e-3"), request_id="r3", now=T0)
+    # THEN the 600 s lock is measured between slots, not by the wall clock
+    assert (soon.outcome, later.outcome) == ("skipped", "started")
+    # and a slot delivered a day late (Scheduler's retries) is not skipped by a lock taken an hour before it
+    slot = T0 + timedelta(hours=3)
+    ledger.start_run(dynamodb, config, run_at(T0 + timedelta(hours=2)), request_id="r4", now=T0 + timedelta(hours=2))
+    assert ledger.start_run(dynamodb, config, run_at(slot, "e-5"), request_id="r5", now=T0 + timedelta(days=1)).outcome == "started"
 
 
 def test_counts_add_up_and_the_last_batch_finishes_the_run_exactly_once(dynamodb: Any, config: LedgerConfig) -> None:
@@ -299,3 +313,74 @@ def test_a_producer_that_fails_on_its_last_attempt_fails_the_run(
     stored = item(dynamodb, os.environ["LEDGER_TABLE_NAME"], "default/nightly#2026-12-02T02:00:00Z")
     assert (stored["status"], stored["attempts"]) == ("failed", 2)
     assert stored["error"].startswith("EnqueueError")
+
+
+# --------------------------------------------------------------------------- track_run
+
+
+TABLE_EVENT = {
+    "execution_id": "exec-t",
+    "scheduled_time": "2026-12-02T02:00:00Z",
+    "schedule_arn": ARN,
+    "attempt_number": "1",
+}
+
+
+def test_track_run_records_a_success(ledger_env: pytest.MonkeyPatch, lambda_context: Any, dynamodb: Any) -> None:
+    calls = []
+
+    @ledger.track_run
+    def handler(event: Any, context: Any) -> str:
+        calls.append(event["execution_id"])
+        return "refreshed"
+
+    # WHEN the slot is delivered, then delivered again
+    assert handler(TABLE_EVENT, lambda_context("req-1")) == "refreshed"
+    again = handler(TABLE_EVENT, lambda_context("req-2"))
+    # THEN the code ran once and the run succeeded once
+    assert calls == ["exec-t"]
+    assert again == {"run_id": "default/nightly#2026-12-02T02:00:00Z", "outcome": "duplicate"}
+    stored = item(dynamodb, os.environ["LEDGER_TABLE_NAME"], again["run_id"])
+    assert (stored["status"], stored["attempts"], "claimed_by" in stored) == ("succeeded", 1, False)
+
+
+def test_track_run_keeps_a_failure_for_the_retry_and_fails_the_last(
+    ledger_env: pytest.MonkeyPatch, lambda_context: Any, dynamodb: Any
+) -> None:
+    @ledger.track_run
+    def handler(event: Any, context: Any) -> None:
+        raise ConnectionError("warehouse down")
+
+    run_id = "default/nightly#2026-12-02T02:00:00Z"
+    table = os.environ["LEDGER_TABLE_NAME"]
+    # WHEN Lambda makes its three attempts (MAX_ATTEMPTS is 3)
+    statuses = []
+    for attempt in range(3):
+        with pytest.raises(ConnectionError):
+            handler(TABLE_EVENT, lambda_context(f"req-{attempt}"))
+        statuses.append(item(dynamodb, table, run_id)["status"])
+    # THEN the run stays running for the retries and fails on the last one, with its error
+    assert statuses == ["running", "running", "failed"]
+    stored = item(dynamodb, table, run_id)
+    assert (stored["attempts"], stored["error"]) == (3, "ConnectionError: warehouse down")
+
+
+def test_track_run_skips_a_slot_while_the_previous_run_runs(
+    ledger_env: pytest.MonkeyPatch, lambda_context: Any, dynamodb: Any
+) -> None:
+    inner: list[Any] = []
+
+    @ledger.track_run
+    def handler(event: Any, context: Any) -> str:
+        if not inner:
+            # the 02:00 run is still working when the 02:05 slot fires
+            inner.append(handler({**TABLE_EVENT, "execution_id": "exec-u", "scheduled_time": "2026-12-02T02:05:00Z"}, lambda_context("req-2")))
+        return "done"
+
+    assert handler(TABLE_EVENT, lambda_context("req-1")) == "done"
+    assert inner == [{"run_id": "default/nightly#2026-12-02T02:05:00Z", "outcome": "skipped"}]
+    table = os.environ["LEDGER_TABLE_NAME"]
+    assert item(dynamodb, table, "default/nightly#2026-12-02T02:05:00Z")["status"] == "skipped"
+    assert item(dynamodb, table, "default/nightly#2026-12-02T02:00:00Z")["status"] == "succeeded"
+    # and the lock is released, so the next slot runs
+    assert handler({**TABLE_EVENT, "execution_id": "exec-v", "scheduled_time": "2026-12-02T02:10:00Z"}, lambda_context("req-3")) == "done"

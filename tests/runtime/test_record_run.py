@@ -25,6 +25,7 @@ EVENT = {
     "schedule_arn": SCHEDULE_ARN,
     "attempt_number": "1",
 }
+RUN_ID = "default/nightly#2026-11-22T10:00:00Z"
 
 
 @pytest.fixture
@@ -44,26 +45,35 @@ def test_item_has_every_attribute_and_ttl(
         ttl_seconds=3_600,
     )
 
+    # THEN the item is the run ledger's, keyed by schedule and slot, already succeeded
     expected = {
-        "run_id": {"S": "exec-1"},
-        "request_id": {"S": "req-1"},
+        "run_id": {"S": RUN_ID},
+        "schedule": {"S": "default/nightly"},
+        "slot": {"S": "2026-11-22T10:00:00Z"},
+        "status": {"S": "succeeded"},
         "execution_id": {"S": "exec-1"},
-        "scheduled_time": {"S": "2026-11-22T10:00:00Z"},
+        "attempts": {"N": "1"},
+        "started_at": {"S": "2026-11-22T10:00:03.250Z"},
+        "finished_at": {"S": "2026-11-22T10:00:03.250Z"},
+        "request_id": {"S": "req-1"},
         "schedule_arn": {"S": SCHEDULE_ARN},
         "attempt_number": {"N": "1"},
-        "recorded_at": {"S": "2026-11-22T10:00:03.250Z"},
         "expires_at": {"N": str(int(NOW.timestamp()) + 3_600)},
     }
     assert table_items(table) == [expected]
     assert result == RecordResult(
         item={
-            "run_id": "exec-1",
-            "request_id": "req-1",
+            "run_id": RUN_ID,
+            "schedule": "default/nightly",
+            "slot": "2026-11-22T10:00:00Z",
+            "status": "succeeded",
             "execution_id": "exec-1",
-            "scheduled_time": "2026-11-22T10:00:00Z",
+            "attempts": 1,
+            "started_at": "2026-11-22T10:00:03.250Z",
+            "finished_at": "2026-11-22T10:00:03.250Z",
+            "request_id": "req-1",
             "schedule_arn": SCHEDULE_ARN,
             "attempt_number": 1,
-            "recorded_at": "2026-11-22T10:00:03.250Z",
             "expires_at": int(NOW.timestamp()) + 3_600,
         },
         created=True,
@@ -77,7 +87,7 @@ def test_no_ttl_means_no_expires_at(
 
     (item,) = table_items(table)
     assert "expires_at" not in item
-    assert item["run_id"] == {"S": "exec-1"}
+    assert item["run_id"] == {"S": RUN_ID}
 
 
 def test_second_delivery_of_a_run_leaves_one_item(
@@ -103,7 +113,7 @@ def test_second_delivery_of_a_run_leaves_one_item(
     assert items[0]["attempt_number"] == {"N": "1"}
 
 
-def test_without_execution_id_the_request_id_is_the_run_id(
+def test_without_schedule_input_the_run_is_a_manual_one_keyed_by_request_id(
     table: str, dynamodb: Any, table_items: Callable[[str], list[dict[str, Any]]]
 ) -> None:
     result = record_run(table_name=table, event={}, request_id="req-9", client=dynamodb, now=NOW)
@@ -111,9 +121,15 @@ def test_without_execution_id_the_request_id_is_the_run_id(
     assert result.created
     assert table_items(table) == [
         {
-            "run_id": {"S": "req-9"},
+            "run_id": {"S": "manual#manual-req-9"},
+            "schedule": {"S": "manual"},
+            "slot": {"S": "manual-req-9"},
+            "status": {"S": "succeeded"},
+            "execution_id": {"S": "req-9"},
+            "attempts": {"N": "1"},
+            "started_at": {"S": "2026-11-22T10:00:03.250Z"},
+            "finished_at": {"S": "2026-11-22T10:00:03.250Z"},
             "request_id": {"S": "req-9"},
-            "recorded_at": {"S": "2026-11-22T10:00:03.250Z"},
         }
     ]
 
@@ -166,8 +182,8 @@ def test_handler_reads_table_and_ttl_from_environment(
     second = handler(EVENT, lambda_context("req-2"))
 
     # THEN one item, with an expiry one day after it was recorded
-    assert first == {"run_id": "exec-1", "created": True}
-    assert second == {"run_id": "exec-1", "created": False}
+    assert first == {"run_id": RUN_ID, "created": True}
+    assert second == {"run_id": RUN_ID, "created": False}
     (item,) = table_items(table)
     expires_at = int(item["expires_at"]["N"])
     expected = before + timedelta(days=1)
@@ -231,6 +247,6 @@ def test_handler_logs_no_environment_or_event(
     handler(EVENT, lambda_context("req-1"))
 
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "exec-1" in logged
+    assert RUN_ID in logged
     assert table not in logged
     assert SCHEDULE_ARN not in logged

@@ -128,7 +128,7 @@ def check_endpoint(endpoint: str, region: str) -> None:
     try:
         client("sqs", endpoint, region, quick=True).list_queues()
     except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
-        from botocore.exceptions import EndpointConnectionError, ConnectTimeoutError
+        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
         if isinstance(exc, EndpointConnectionError):
             raise EndpointError(f"cannot reach the local AWS endpoint {endpoint} (connection refused)") from None

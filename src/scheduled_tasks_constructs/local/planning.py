@@ -16,7 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .assembly import AssemblyError, ConstructEntry, Intrinsics, ResourceRef, StackArtifact
+from .assembly import (
+    AssemblyError,
+    ConstructEntry,
+    Intrinsics,
+    ResourceRef,
+    StackArtifact,
+)
 from .event_filter import FilterError, compile_filters
 from .lambda_local import FunctionImage
 from .reporting import ConstructReport

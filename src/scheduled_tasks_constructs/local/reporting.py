@@ -100,6 +100,9 @@ class ConstructReport:
     resources: Dict[str, Optional[str]] = field(default_factory=dict)
     errors: Dict[str, Dict[str, int]] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    #: The runs in the construct's run ledger after the local run, oldest first
+    #: (``local.history.rows_as_json``); None when it keeps no ledger.
+    ledger: Optional[List[Dict[str, Any]]] = None
 
     @property
     def ok(self) -> bool:
@@ -283,8 +286,33 @@ def format_report(report: Any) -> str:
                 rows.append((f"{role} error", f"{count} x {text}"))
             if len(errors) > _SHOWN:
                 rows.append((f"{role} error", f"... {len(errors) - _SHOWN} more kinds (--json lists all)"))
+        if c.ledger is not None:
+            rows.append(("run ledger", _ledger_summary(c.ledger)))
+            rows += [("", _ledger_line(run)) for run in c.ledger[-_SHOWN:]]
         rows.append(("time", f"{c.seconds:.2f} s ({plural(c.cold_starts, 'cold start')})"))
         lines += [f"  {name:<18} {value}" for name, value in rows]
         for note in c.notes:
             lines.append(f"  note: {note}")
     return "\n".join(lines)
+
+
+def _ledger_summary(runs: List[Dict[str, Any]]) -> str:
+    if not runs:
+        return "no runs"
+    statuses: Dict[str, int] = {}
+    for run in runs:
+        statuses[str(run.get("status"))] = statuses.get(str(run.get("status")), 0) + 1
+    text = f"{plural(len(runs), 'run')}: " + ", ".join(f"{count} {status}" for status, count in statuses.items())
+    return text + (f" (the last {_SHOWN}:)" if len(runs) > _SHOWN else ":")
+
+
+def _ledger_line(run: Dict[str, Any]) -> str:
+    line = f"  {run.get('slot')}  {run.get('status')}"
+    if run.get("tasks_sent") is not None:
+        line += (
+            f"  {run.get('tasks_sent')} sent, {run.get('tasks_succeeded') or 0} succeeded, "
+            f"{run.get('tasks_failed') or 0} failed attempts, {run.get('tasks_dead_lettered') or 0} dead-lettered"
+        )
+    if run.get("attempts") not in (None, 1):
+        line += f"  ({run.get('attempts')} attempts)"
+    return line

@@ -34,7 +34,13 @@ import string
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .assembly import AssemblyError, CloudAssembly, Intrinsics, StackArtifact, UnresolvableError
+from .assembly import (
+    AssemblyError,
+    CloudAssembly,
+    Intrinsics,
+    StackArtifact,
+    UnresolvableError,
+)
 from .endpoint import client
 
 __all__ = [

@@ -50,10 +50,15 @@ from typing import Any, Callable, Dict, List, Optional
 from .assembly import AssemblyError, CloudAssembly, ConstructEntry
 from .construct_kinds import ConstructKind, kind_for
 from .endpoint import WebhookSink
-from .event_source_mapping import SqsEventSource, failed_message_ids, queue_count, sqs_record
+from .event_source_mapping import (
+    SqsEventSource,
+    failed_message_ids,
+    queue_count,
+    sqs_record,
+)
 from .lambda_local import FunctionImage, FunctionPool, Invocation, runtime_base
 from .planning import ConstructPlanner, RunnerError, ScheduleSpec, read_schedule
-from .reporting import ConstructReport, RunReport, iso_z
+from .reporting import ConstructReport, RunReport, iso_z, plural
 from .resources import ACCOUNT, LocalResources, load_external_resources
 from .scheduler import ScheduledTarget, fill_placeholders, plan_fire_times
 
@@ -141,6 +146,7 @@ class _ConstructRun:
         #: The event source mapping, for a kind that has one (set by its strategy's ``plan``).
         self.event_source: Optional[SqsEventSource] = None
         self.table_name: Optional[str] = None
+        self.ledger_name: Optional[str] = None
         self.lock = threading.Lock()
 
     def register_webhook(self) -> None:
@@ -172,6 +178,10 @@ class _ConstructRun:
         if table is not None:
             self.table_name = planner.table_name(table)
             self.report.resources["table"] = self.table_name
+        ledger = entry.resources.get("ledger")
+        if ledger is not None:
+            self.ledger_name = planner.table_name(ledger)
+            self.report.resources["ledger"] = self.ledger_name
         self.kind.plan(self)
         if entry.resources.get("webhookSecret") is not None:
             self.report.results_posted = 0
@@ -233,10 +243,30 @@ class _ConstructRun:
         report.cold_starts = sum(p.cold_starts for p in pools)
         if self.event_source is not None:
             self.kind.finish(self)
+        if self.ledger_name:
+            self.read_ledger()
         if report.results_posted is not None and app.sink is not None:
             report.results_posted = app.sink.count(self.key)
         report.seconds = round(report.seconds, 3)
         return report
+
+
+    def read_ledger(self) -> None:
+        """The run ledger's items, oldest first, and a note for runs the worker never finished."""
+        from .history import read_runs, rows_as_json
+
+        report = self.report
+        runs = read_runs(self.app.resources.dynamodb, self.ledger_name, limit=100_000)
+        report.ledger = rows_as_json(reversed(runs))
+        drained = self.event_source is not None and not report.tasks_left_in_queue
+        stuck = [run for run in runs if run.status == "running"]
+        if drained and stuck:
+            report.notes.append(
+                f"{plural(len(stuck), 'run')} still running in the run ledger after every task was worked off: "
+                "the worker does not report its tasks to the ledger (wrap its handler with "
+                "scheduled_tasks_constructs.runtime.worker.task_handler or call process_batch), so in AWS "
+                "these runs stay running until run_deadline and, with overlap='skip', the next slots are skipped"
+            )
 
 
 # --------------------------------------------------------------------------- the whole app

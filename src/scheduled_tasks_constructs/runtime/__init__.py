@@ -50,8 +50,32 @@ WEBHOOK_MESSAGES = "WEBHOOK_MESSAGES"
 WEBHOOK_MESSAGE_MODES = ("summary", "per_task", "both")
 """The values of ``WEBHOOK_MESSAGES``."""
 
+LEDGER_TABLE_NAME = "LEDGER_TABLE_NAME"
+"""Environment variable: the run ledger's table."""
+
+MAX_ATTEMPTS = "MAX_ATTEMPTS"
+"""Environment variable: deliveries Lambda makes of one run (retries + 1)."""
+
+MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
+"""Environment variable: receives of a task message before SQS dead-letters it."""
+
+OVERLAP = "OVERLAP"
+"""Environment variable: ``skip`` or ``allow``."""
+
+LOCK_SECONDS = "LOCK_SECONDS"
+"""Environment variable: longest a run holds the overlap lock (the run deadline)."""
+
+LEDGER_TTL_SECONDS = "LEDGER_TTL_SECONDS"
+"""Environment variable: lifetime of a run item (optional; ``expires_at``)."""
+
 __all__ = [
     "ITEM_TTL_SECONDS",
+    "LEDGER_TABLE_NAME",
+    "LEDGER_TTL_SECONDS",
+    "LOCK_SECONDS",
+    "MAX_ATTEMPTS",
+    "MAX_RECEIVE_COUNT",
+    "OVERLAP",
     "QUEUE_URL",
     "TABLE_NAME",
     "WEBHOOK_KIND",

@@ -12,7 +12,6 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-
 #: Attempts per call, the first included, of the clients :func:`client` makes.
 MAX_ATTEMPTS = 5
 

@@ -48,41 +48,30 @@ of one run Lambda makes: a run is ``failed`` when the last one fails),
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import (
+    LEDGER_TABLE_NAME,
+    LEDGER_TTL_SECONDS,
+    LOCK_SECONDS,
+    MAX_ATTEMPTS,
+    MAX_RECEIVE_COUNT,
+    OVERLAP,
     WEBHOOK_KIND,
     WEBHOOK_MESSAGE_MODES,
     WEBHOOK_MESSAGES,
     WEBHOOK_SECRET_ARN,
     _aws,
 )
-from .events import RunContext
+from .events import RunContext, parse_schedule_input
 
 logger = logging.getLogger(__name__)
-
-LEDGER_TABLE_NAME = "LEDGER_TABLE_NAME"
-"""Environment variable: the run ledger's table."""
-
-MAX_ATTEMPTS = "MAX_ATTEMPTS"
-"""Environment variable: deliveries Lambda makes of one run (retries + 1)."""
-
-MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
-"""Environment variable: receives of a task message before SQS dead-letters it."""
-
-OVERLAP = "OVERLAP"
-"""Environment variable: ``skip`` or ``allow``."""
-
-LOCK_SECONDS = "LOCK_SECONDS"
-"""Environment variable: longest a run holds the overlap lock (the run deadline)."""
-
-LEDGER_TTL_SECONDS = "LEDGER_TTL_SECONDS"
-"""Environment variable: lifetime of a run item (optional; ``expires_at``)."""
 
 PARTITION_KEY = "run_id"
 """The ledger table's partition key (type ``S``)."""
@@ -298,6 +287,24 @@ def _get(client: Any, table: str, run_id: str) -> dict[str, Any]:
     return _aws.plain_item(item.get("Item", {}))
 
 
+def _lock_clock(run: RunContext, now: datetime) -> datetime:
+    """The time the overlap lock is taken and tested at: the run's slot, or ``now`` for a manual run.
+
+    A run's lock lasts ``lock_seconds`` from its slot, so whether the next
+    slot is skipped depends on the two slots, not on when Scheduler
+    delivered them (a flexible window, a retry) or on the clock of the
+    machine (a local run or a backfill over past or future slots).
+    """
+    if run.scheduled_time:
+        try:
+            slot = datetime.fromisoformat(run.scheduled_time.replace("Z", "+00:00"))
+        except ValueError:
+            return now
+        if slot.tzinfo is not None:
+            return slot
+    return now
+
+
 def _take_lock(client: Any, config: LedgerConfig, schedule: str, run_id: str, now: datetime) -> str | None:
     """Take the schedule's overlap lock for ``run_id``; the holder's run id when another run has it."""
     from botocore.exceptions import ClientError
@@ -309,7 +316,7 @@ def _take_lock(client: Any, config: LedgerConfig, schedule: str, run_id: str, no
             TableName=config.table_name,
             Key={PARTITION_KEY: {"S": lock_id}},
             UpdateExpression="SET holder = :me, lock_until = :until",
-            ConditionExpression="attribute_not_exists(holder) OR holder = :me OR lock_until < :now",
+            ConditionExpression="attribute_not_exists(holder) OR holder = :me OR lock_until <= :now",
             ExpressionAttributeValues={
                 ":me": {"S": run_id},
                 ":until": {"S": _aws.iso(until)},
@@ -391,7 +398,7 @@ def start_run(
     schedule, slot, run_id = schedule_of(run), slot_of(run), run_id_of(run)
     table = config.table_name
     if config.overlap == "skip" and schedule != MANUAL_SCHEDULE:
-        holder = _take_lock(client, config, schedule, run_id, moment)
+        holder = _take_lock(client, config, schedule, run_id, _lock_clock(run, moment))
         if holder is not None:
             return _record_skip(client, config, run, holder, moment)
     values: dict[str, Any] = {
@@ -766,6 +773,57 @@ def _duration_text(item: Mapping[str, Any]) -> str:
     return f" in {minutes} min {rest} s"
 
 
+def track_run(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Keep the run ledger around a scheduled function's handler of your own.
+
+    The decorated ``handler(event, context)`` starts the run in the ledger
+    named by ``LEDGER_TABLE_NAME`` (which ``ScheduledLambdaToTable`` sets on
+    a function built from your code), calls ``fn`` only when this delivery
+    should do the work (not for a duplicate delivery, nor a slot skipped
+    under ``overlap="skip"``), and records how it ended: ``succeeded``, or
+    its error (``failed`` on Lambda's last attempt, ``MAX_ATTEMPTS``; before
+    that, the run stays ``running`` for the retry). Without
+    ``LEDGER_TABLE_NAME`` it calls ``fn`` and nothing else.
+
+    Returns
+    -------
+    callable
+        The handler. A delivery that does no work returns
+        ``{"run_id": ..., "outcome": "duplicate" | "skipped"}``.
+
+    Examples
+    --------
+    >>> @track_run
+    ... def handler(event, context):
+    ...     return "refreshed"
+    >>> handler({}, None)  # no LEDGER_TABLE_NAME here: fn alone
+    'refreshed'
+    """
+
+    @functools.wraps(fn)
+    def handler(event: Any, context: Any) -> Any:
+        config = LedgerConfig.from_env()
+        if config is None:
+            return fn(event, context)
+        request_id = _aws.request_id_of(context)
+        run = parse_schedule_input(event, fallback_id=request_id)
+        client = _aws.client("dynamodb")
+        start = start_run(client, config, run, request_id=request_id)
+        if not start.should_work:
+            logger.info("run %s: %s delivery, not run", start.run_id, start.outcome)
+            return {"run_id": start.run_id, "outcome": start.outcome}
+        attempts = int(start.item.get("attempts", 1))
+        try:
+            result = fn(event, context)
+        except Exception as exc:
+            finish_run(client, config, start.run_id, error=exc, attempts=attempts)
+            raise
+        finish_run(client, config, start.run_id, error=None, attempts=attempts)
+        return result
+
+    return handler
+
+
 def webhook_mode(environ: Mapping[str, str] | None = None) -> str:
     """What the webhook gets, from ``WEBHOOK_MESSAGES``: ``summary``, ``per_task`` or ``both``.
 
@@ -850,13 +908,7 @@ def counts_for(records: Sequence[tuple[str | None, str, bool, int, str | None]],
 __all__ = [
     "FAILED",
     "FINAL_STATUSES",
-    "LEDGER_TABLE_NAME",
-    "LEDGER_TTL_SECONDS",
-    "LOCK_SECONDS",
-    "MAX_ATTEMPTS",
     "MAX_FAILURES_KEPT",
-    "MAX_RECEIVE_COUNT",
-    "OVERLAP",
     "OVERLAP_POLICIES",
     "PARTIALLY_FAILED",
     "PARTITION_KEY",
@@ -881,5 +933,6 @@ __all__ = [
     "slot_of",
     "start_run",
     "summary_text",
+    "track_run",
     "webhook_mode",
 ]

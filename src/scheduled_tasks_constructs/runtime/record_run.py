@@ -1,9 +1,11 @@
-"""Handler of ``ScheduledLambdaToTable``: one DynamoDB item per scheduled run.
+"""Handler of ``ScheduledLambdaToTable``: one run-ledger item per scheduled run.
 
-The item's partition key is the Scheduler execution id, which stays the same
-when the Scheduler retries or delivers a run twice, and the item is written
-with a conditional ``PutItem``; so every run leaves exactly one item however
-often it is delivered.
+The item is the run ledger's (:mod:`.ledger`): its partition key ``run_id``
+is ``"<schedule>#<slot>"``, which stays the same when the Scheduler retries or
+delivers a run twice, and it is written, already ``succeeded``, with one
+conditional ``PutItem``; so every run leaves exactly one item however often
+it is delivered, and the watchdog and ``scheduled-tasks history`` read it
+as they read a fan-out's runs.
 
 Bundled handler string: ``scheduled_tasks_constructs.runtime.record_run.handler``.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from . import ITEM_TTL_SECONDS, TABLE_NAME, _aws
 from .events import parse_schedule_input
+from .ledger import SUCCEEDED, run_id_of, schedule_of, slot_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class RecordResult:
 
     Examples
     --------
-    >>> RecordResult(item={"run_id": "e-1"}, created=True).created
+    >>> RecordResult(item={"run_id": "default/nightly#2026-11-22T10:00:00Z"}, created=True).created
     True
     """
 
@@ -83,7 +86,8 @@ def record_run(
     Parameters
     ----------
     table_name : str
-        DynamoDB table whose partition key is ``run_id`` (type ``S``).
+        DynamoDB table whose partition key is ``run_id`` (type ``S``): the
+        run ledger.
     event : Any
         The Scheduler target input (see :mod:`.events`).
     request_id : str
@@ -114,11 +118,14 @@ def record_run(
 
     Notes
     -----
-    The item holds ``run_id``, ``request_id``, ``recorded_at`` (ISO-8601 UTC)
-    and, when known, ``execution_id``, ``scheduled_time``, ``schedule_arn``,
-    ``attempt_number`` (type ``N``) and ``expires_at``. It is written with
+    The item holds the run ledger's ``run_id`` (``"<schedule>#<slot>"``),
+    ``schedule``, ``slot``, ``status`` (``succeeded``), ``execution_id``,
+    ``attempts`` (1), ``started_at`` and ``finished_at`` (ISO-8601 UTC, both
+    the time of recording), and ``request_id``; when known,
+    ``schedule_arn``, ``attempt_number`` (the Scheduler's, type ``N``) and
+    ``expires_at``. It is written with
     ``ConditionExpression=attribute_not_exists(run_id)``: a second delivery
-    of the same run (the Scheduler retrying, or delivering twice) writes
+    of the same slot (the Scheduler retrying, or delivering twice) writes
     nothing and returns ``created=False`` instead of raising.
 
     Examples
@@ -132,22 +139,28 @@ def record_run(
     ...     ttl_seconds=86_400,
     ... )
     >>> result.item["run_id"], result.created  # doctest: +SKIP
-    ('e-1', True)
+    ('manual#2026-11-22T10:00:00Z', True)
     """
     _check_ttl(ttl_seconds)
     moment = _aws.utc(now)
     run = parse_schedule_input(event, fallback_id=request_id)
 
-    item: dict[str, Any] = {PARTITION_KEY: run.execution_id, "request_id": request_id}
-    if run.execution_id != request_id:
-        item["execution_id"] = run.execution_id
-    if run.scheduled_time is not None:
-        item["scheduled_time"] = run.scheduled_time
+    recorded = _aws.iso(moment)
+    item: dict[str, Any] = {
+        PARTITION_KEY: run_id_of(run),
+        "schedule": schedule_of(run),
+        "slot": slot_of(run),
+        "status": SUCCEEDED,
+        "execution_id": run.execution_id,
+        "attempts": 1,
+        "started_at": recorded,
+        "finished_at": recorded,
+        "request_id": request_id,
+    }
     if run.schedule_arn is not None:
         item["schedule_arn"] = run.schedule_arn
     if run.attempt_number is not None:
         item["attempt_number"] = run.attempt_number
-    item["recorded_at"] = _aws.iso(moment)
     if ttl_seconds is not None:
         item["expires_at"] = int(moment.timestamp()) + ttl_seconds
 

@@ -29,7 +29,12 @@ from typing import Any, TypeVar
 from . import WEBHOOK_KIND, WEBHOOK_SECRET_ARN
 from .events import MalformedEventError
 from .messages import MessageFormatError, decode_task
-from .webhook import WebhookError, _post_to_secret_url, _read_secret_url, _SecretUrlCache
+from .webhook import (
+    WebhookError,
+    _post_to_secret_url,
+    _read_secret_url,
+    _SecretUrlCache,
+)
 
 logger = logging.getLogger(__name__)
 
