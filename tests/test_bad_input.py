@@ -235,14 +235,14 @@ CASES = [
         "environment-name-the-construct-sets",
         lambda s: {"environment": {"TABLE_NAME": "runs"}},
         "environment must be free of the names the construct sets (TABLE_NAME, ITEM_TTL_SECONDS, "
-        "LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS), "
+        "LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS, RUN_METRICS), "
         "got 'TABLE_NAME'",
     ),
     fanout(
         "environment-names-the-construct-and-lambda-set",
         lambda s: {"worker_environment": {"WEBHOOK_SECRET_ARN": "x", "_HANDLER": "y"}, **FANOUT},
         "worker_environment must be free of the names the construct sets (WEBHOOK_SECRET_ARN, "
-        "LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_RECEIVE_COUNT, WEBHOOK_MESSAGES), "
+        "LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_RECEIVE_COUNT, WEBHOOK_MESSAGES, RUN_METRICS), "
         "got 'WEBHOOK_SECRET_ARN'",
         "worker_environment must be free of the names the Lambda runtime sets, got '_HANDLER'",
     ),
@@ -530,7 +530,7 @@ CASES = [
         "producer-environment-queue-url",
         lambda s: {"producer_environment": {"QUEUE_URL": "x"}, **FANOUT},
         "producer_environment must be free of the names the construct sets (QUEUE_URL, LEDGER_TABLE_NAME, "
-        "OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS, WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES), got 'QUEUE_URL'",
+        "OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS, WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES, RUN_METRICS), got 'QUEUE_URL'",
     ),
 
     # --- flags: a string such as "no" would read as true ----------------------------------

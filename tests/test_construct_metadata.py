@@ -45,6 +45,8 @@ RESOURCE_TYPES = {
     "runDeadLetterQueue": "AWS::SQS::Queue",
     "eventSourceMapping": "AWS::Lambda::EventSourceMapping",
     "webhookSecret": "AWS::SecretsManager::Secret",
+    "watchdog": "AWS::Lambda::Function",
+    "watchdogSchedule": "AWS::Scheduler::Schedule",
 }
 
 
@@ -221,6 +223,8 @@ def test_default_table(synthesized):
             "table": _ref(construct.table),
             "ledger": _ref(construct.table),  # the table is the run ledger
             "deadLetterQueue": _ref(construct.dead_letter_queue),
+            "watchdog": _ref(construct.watchdog_function),
+            "watchdogSchedule": _ref(construct.watchdog_schedule),
         },
     }
 
@@ -239,6 +243,8 @@ def test_default_fanout_has_no_webhook_secret(synthesized):
             "runDeadLetterQueue": _ref(construct.run_dead_letter_queue),
             "eventSourceMapping": _ref(_mapping(construct)),
             "ledger": _ref(construct.ledger_table),
+            "watchdog": _ref(construct.watchdog_function),
+            "watchdogSchedule": _ref(construct.watchdog_schedule),
         },
     }
 
@@ -265,6 +271,8 @@ def test_existing_resources_of_this_app_are_named_by_logical_id(synthesized):
         "eventSourceMapping": _ref(_mapping(fanout)),
         "webhookSecret": _ref(fanout.webhook_secret),
         "ledger": _ref(fanout.ledger_table),
+        "watchdog": _ref(fanout.watchdog_function),
+        "watchdogSchedule": _ref(fanout.watchdog_schedule),
     }  # no deadLetterQueue: the redrive of a queue you bring is yours
 
 
@@ -290,6 +298,9 @@ def test_imported_resources_are_named_by_arn(synthesized):
             }
         },
         "deadLetterQueue": {"arn": QUEUE_ARN + "dead-letters"},
+        # The watchdog is created in this app whatever the construct imports.
+        "watchdog": _ref(synthesized.constructs["imported_table"].watchdog_function),
+        "watchdogSchedule": _ref(synthesized.constructs["imported_table"].watchdog_schedule),
     }
     assert imported["ledger"] == imported["table"]
     fanout = synthesized.constructs["imported_fanout"]
@@ -303,6 +314,8 @@ def test_imported_resources_are_named_by_arn(synthesized):
         # The mapping is created in this app, as a child of the imported worker.
         "eventSourceMapping": _ref(_mapping(fanout)),
         "ledger": _ref(fanout.ledger_table),
+        "watchdog": _ref(fanout.watchdog_function),
+        "watchdogSchedule": _ref(fanout.watchdog_schedule),
     }
     secret_arn = json.dumps(resources["webhookSecret"]["arn"])
     assert set(resources["webhookSecret"]) == {"arn"} and ":secret:task-results-hook" in secret_arn
@@ -331,5 +344,6 @@ def test_every_logical_id_names_a_resource_of_the_expected_type(synthesized):
             assert resource is not None, (path, role, ref)
             assert resource["Type"] == RESOURCE_TYPES[role], (path, role, ref)
             checked.add((path, role))
-    # Defaults 5 + 8, Existing 5 + 8, Imported 1 + 3 (schedules, mapping, fan-out ledger), UsesShared 5 + 8.
-    assert len(checked) == 43
+    # Defaults 5 + 8, Existing 5 + 8, Imported 1 + 3 (schedules, mapping, fan-out ledger), UsesShared 5 + 8,
+    # and every construct's watchdog and its schedule (8 x 2).
+    assert len(checked) == 59

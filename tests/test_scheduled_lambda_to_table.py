@@ -26,7 +26,8 @@ def _stack() -> Stack:
 
 
 def _only(template: Template, type_: str) -> dict:
-    resources = template.find_resources(type_)
+    """The one resource of ``type_`` that is not the watchdog's (its child IDs start with ``Watchdog``)."""
+    resources = {key: value for key, value in template.find_resources(type_).items() if "Watchdog" not in key}
     assert len(resources) == 1, resources
     return next(iter(resources.values()))
 
@@ -125,13 +126,16 @@ def test_custom_schedule_props(custom):
     )
 
 
-def test_disabled_schedule_has_no_missed_run_alarm():
+def test_disabled_schedule_keeps_the_missed_run_alarm():
+    """The watchdog asks the schedule whether it is disabled, so the alarm stays for when it is enabled."""
     stack = _stack()
     construct = ScheduledLambdaToTable(stack, "Runs", schedule=RATE_2_MIN, schedule_enabled=False)
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::Scheduler::Schedule", {"State": "DISABLED"}
-    )
-    assert construct.missed_run_alarm is None
+    template = Template.from_stack(stack)
+    schedule_id = stack.get_logical_id(construct.schedule.node.default_child)
+    assert template.to_json()["Resources"][schedule_id]["Properties"]["State"] == "DISABLED"
+    watchdog_schedule_id = stack.get_logical_id(construct.watchdog_schedule.node.default_child)
+    assert template.to_json()["Resources"][watchdog_schedule_id]["Properties"]["State"] == "ENABLED"
+    assert construct.missed_run_alarm is not None
     assert construct.dead_letter_alarm is not None
 
 
@@ -197,7 +201,10 @@ def test_function_may_put_items_in_this_table_only(default):
 def test_every_role_of_the_default_construct_is_asserted(default):
     construct, template = default
     stack = Stack.of(construct)
-    roles = {stack.get_logical_id(r.node.default_child) for r in (construct.function_role, construct.schedule_role)}
+    roles = {
+        stack.get_logical_id(r.node.default_child)
+        for r in (construct.function_role, construct.schedule_role, construct.watchdog_role, construct.watchdog_schedule_role)
+    }
     assert set(template.find_resources("AWS::IAM::Role")) == roles
     assert {r["Ref"] for p in template.find_resources("AWS::IAM::Policy").values() for r in p["Properties"]["Roles"]} == roles
 
@@ -458,7 +465,7 @@ def test_existing_function_and_table_are_used_and_granted():
     template = Template.from_stack(stack)
     assert construct.function is fn and construct.table is table
     assert construct.function_role is None and construct.log_group is None
-    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.resource_count_is("AWS::Lambda::Function", 2)  # yours and the watchdog
     template.resource_count_is("AWS::DynamoDB::Table", 1)
     fn_role = stack.get_logical_id(fn.role.node.default_child)
     table_id = stack.get_logical_id(table.node.default_child)
@@ -517,28 +524,50 @@ def test_alarms_notify_the_topic(default):
     construct, template = default
     topic_id = Stack.of(construct).get_logical_id(construct.alarm_topic.node.default_child)
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 3 == len(construct.alarms)
+    assert len(alarms) == 6 == len(construct.alarms)
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
 
-def test_missed_run_alarm_for_rate_two_minutes(default):
+def test_missed_run_alarm_watches_the_watchdogs_metric(default):
     construct, template = default
-    alarm_id = Stack.of(construct).get_logical_id(construct.missed_run_alarm.node.default_child)
-    props = template.to_json()["Resources"][alarm_id]["Properties"]
-    assert props["MetricName"] == "Invocations"
-    assert props["Period"] == 420  # 2 min longest gap + 5 min slack
-    assert props["ComparisonOperator"] == "LessThanThreshold"
-    assert props["Threshold"] == 1
-    assert props["TreatMissingData"] == "breaching"
+    stack = Stack.of(construct)
+    schedule_id = stack.get_logical_id(construct.schedule.node.default_child)
+    resources = template.to_json()["Resources"]
+    for alarm, metric in (
+        (construct.missed_run_alarm, "MissedRuns"),
+        (construct.late_run_alarm, "LateRuns"),
+        (construct.failed_run_alarm, "FailedRuns"),
+    ):
+        props = resources[stack.get_logical_id(alarm.node.default_child)]["Properties"]
+        assert props["Namespace"] == "ScheduledTasks"
+        assert props["MetricName"] == metric
+        assert props["Dimensions"] == [
+            {"Name": "Schedule", "Value": {"Fn::Join": ["", ["default/", {"Ref": schedule_id}]]}}
+        ]
+        assert props["Statistic"] == "Sum"
+        assert props["Period"] == 900  # the watchdog's interval, whatever the schedule's gaps
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert props["Threshold"] == 1
+        assert props["EvaluationPeriods"] == 1
+        assert props["TreatMissingData"] == "notBreaching"
 
 
-def test_weekday_cron_missed_run_alarm_covers_the_weekend(custom):
+def test_watchdog_reads_the_weekday_cron_as_the_scheduler_does(custom):
     construct, template = custom
-    alarm_id = Stack.of(construct).get_logical_id(construct.missed_run_alarm.node.default_child)
-    props = template.to_json()["Resources"][alarm_id]["Properties"]
-    # Friday 09:30 -> Monday 09:30 is 72 h; + 5 min slack + 10 min window, rounded up to hours.
-    assert props["Period"] == 73 * 3600
+    stack = Stack.of(construct)
+    function_id = stack.get_logical_id(construct.watchdog_function.node.default_child)
+    variables = template.to_json()["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    schedule_id = stack.get_logical_id(construct.schedule.node.default_child)
+    assert variables["SCHEDULE_EXPRESSION"] == "cron(30 9 ? * MON-FRI *)"
+    assert variables["SCHEDULE_TIME_ZONE"] == "Asia/Taipei"
+    assert variables["FLEXIBLE_WINDOW_MINUTES"] == "10"
+    assert variables["SCHEDULE_START"] == "2027-01-01T00:00:00+00:00"
+    assert variables["SCHEDULE_END"] == "2028-01-01T00:00:00+00:00"
+    assert variables["SCHEDULE_NAME"] == {"Fn::Join": ["", ["default/", {"Ref": schedule_id}]]}
+    # The missed-run alarm no longer needs a window as long as the weekend: the watchdog counts slots.
+    alarm_id = stack.get_logical_id(construct.missed_run_alarm.node.default_child)
+    assert template.to_json()["Resources"][alarm_id]["Properties"]["Period"] == 900
 
 
 def test_alarms_off_and_own_topic():
@@ -550,7 +579,7 @@ def test_alarms_off_and_own_topic():
     assert mine.alarm_topic is topic
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::SNS::Topic", 1)
-    template.resource_count_is("AWS::CloudWatch::Alarm", 3)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 6)
 
 
 def test_every_created_resource_is_an_attribute(default):
@@ -622,7 +651,7 @@ _ALARMS = sns.Topic.from_topic_arn(_ELSEWHERE, "Alarms", "arn:aws:sns:us-east-1:
             {"environment": {"TABLE_NAME": "x"}},
             "environment must be free of the names the construct sets (TABLE_NAME, "
             "ITEM_TTL_SECONDS, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, "
-            "LEDGER_TTL_SECONDS), got 'TABLE_NAME'",
+            "LEDGER_TTL_SECONDS, RUN_METRICS), got 'TABLE_NAME'",
         ),
         (
             {

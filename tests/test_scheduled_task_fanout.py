@@ -32,6 +32,12 @@ def _id(construct, child) -> str:
     return Stack.of(construct).get_logical_id(child.node.default_child)
 
 
+def _main_schedule(template: Template) -> dict:
+    """The construct's schedule: the one that is not the watchdog's (``WatchdogSchedule``)."""
+    (schedule,) = (s for key, s in template.find_resources("AWS::Scheduler::Schedule").items() if "Watchdog" not in key)
+    return schedule
+
+
 def _statements(template: Template, role_id: str) -> list:
     out = []
     for policy in template.find_resources("AWS::IAM::Policy").values():
@@ -76,7 +82,7 @@ def tuned():
 
 def test_schedule_input_carries_tasks_and_context(default):
     _, template = default
-    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    schedule = _main_schedule(template)
     assert json.loads(schedule["Properties"]["Target"]["Input"]) == {
         "execution_id": "<aws.scheduler.execution-id>",
         "scheduled_time": "<aws.scheduler.scheduled-time>",
@@ -92,7 +98,7 @@ def test_schedule_input_carries_tasks_and_context(default):
 
 def test_schedule_targets_the_producer_with_run_dead_letter_queue(default):
     construct, template = default
-    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    schedule = _main_schedule(template)
     target = schedule["Properties"]["Target"]
     assert target["Arn"] == {"Fn::GetAtt": [_id(construct, construct.producer), "Arn"]}
     assert target["DeadLetterConfig"] == {
@@ -169,7 +175,16 @@ def test_worker_may_consume_the_queue_only(default):
 
 def test_every_role_of_the_default_construct_is_asserted(default):
     construct, template = default
-    roles = {_id(construct, r) for r in (construct.schedule_role, construct.producer_role, construct.worker_role)}
+    roles = {
+        _id(construct, r)
+        for r in (
+            construct.schedule_role,
+            construct.producer_role,
+            construct.worker_role,
+            construct.watchdog_role,
+            construct.watchdog_schedule_role,
+        )
+    }
     assert set(template.find_resources("AWS::IAM::Role")) == roles
     assert {r["Ref"] for p in template.find_resources("AWS::IAM::Policy").values() for r in p["Properties"]["Roles"]} == roles
 
@@ -321,13 +336,19 @@ def test_webhook_secret_arn_not_url_and_read_grant(tuned):
 
 def test_alarms(default):
     construct, template = default
-    assert len(construct.alarms) == 5
-    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
+    assert len(construct.alarms) == 8
+    template.resource_count_is("AWS::CloudWatch::Alarm", 8)
     resources = template.to_json()["Resources"]
     missed = resources[_id(construct, construct.missed_run_alarm)]["Properties"]
-    assert missed["MetricName"] == "Invocations"
-    assert missed["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": _id(construct, construct.producer)}}]
-    assert missed["Period"] == 3600 + 3600  # 1 h gap + 5 min slack, rounded up to hours
+    assert missed["Namespace"] == "ScheduledTasks"
+    assert missed["MetricName"] == "MissedRuns"
+    assert missed["Dimensions"] == [
+        {"Name": "Schedule", "Value": {"Fn::Join": ["", ["default/", {"Ref": _id(construct, construct.schedule)}]]}}
+    ]
+    assert missed["Period"] == 900  # the watchdog's interval
+    errors = resources[_id(construct, construct.watchdog_errors_alarm)]["Properties"]
+    assert errors["MetricName"] == "Errors"
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": _id(construct, construct.watchdog_function)}}]
 
 
 def test_dynamic_producer_without_tasks():
@@ -341,7 +362,7 @@ def test_dynamic_producer_without_tasks():
         **WORKER,
     )
     template = Template.from_stack(stack)
-    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    schedule = _main_schedule(template)
     assert "tasks" not in json.loads(schedule["Properties"]["Target"]["Input"])
     assert construct.tasks is None
     template.has_resource_properties(
@@ -601,7 +622,7 @@ EVERY_JSON_TYPE = [
 
 def _input_tasks(construct) -> list:
     template = Template.from_stack(Stack.of(construct))
-    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    schedule = _main_schedule(template)
     return json.loads(schedule["Properties"]["Target"]["Input"])["tasks"]
 
 
@@ -617,7 +638,7 @@ def test_every_json_value_reaches_the_schedule_input_unchanged():
 def test_the_context_placeholders_stay_in_the_input(default):
     construct, _ = default
     template = Template.from_stack(Stack.of(construct))
-    (schedule,) = template.find_resources("AWS::Scheduler::Schedule").values()
+    schedule = _main_schedule(template)
     text = schedule["Properties"]["Target"]["Input"]
     assert isinstance(text, str)
     assert '"execution_id":"<aws.scheduler.execution-id>"' in text
@@ -640,7 +661,7 @@ def test_unicode_tasks_at_the_input_limit_are_accepted():
     tasks = ["é" * fill]
     assert _context_chars(tasks) == 8192
     construct = ScheduledTaskFanout(_stack(), "Jobs", schedule=HOURLY, tasks=tasks, **WORKER)
-    assert len(Template.from_stack(Stack.of(construct)).find_resources("AWS::Scheduler::Schedule")) == 1
+    assert _main_schedule(Template.from_stack(Stack.of(construct)))
     assert _input_tasks(construct) == tasks
 
 
@@ -680,5 +701,5 @@ def test_deploy_time_values_in_tasks_are_resolved():
     stack = _stack()
     queue = sqs.Queue(stack, "Other")
     ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=[{"queue": queue.queue_url}], **WORKER)
-    (schedule,) = Template.from_stack(stack).find_resources("AWS::Scheduler::Schedule").values()
+    schedule = _main_schedule(Template.from_stack(stack))
     assert "Fn::Join" in schedule["Properties"]["Target"]["Input"]

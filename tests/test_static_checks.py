@@ -80,8 +80,8 @@ RUN_DEAD_LETTER_QUEUES = {
 }
 #: The roles of the functions the tracing stacks create.
 TRACED_ROLES = {
-    "TableTracing": ("Scheduled/FunctionRole",),
-    "FanoutTracing": ("Fanout/ProducerRole", "Fanout/WorkerRole"),
+    "TableTracing": ("Scheduled/FunctionRole", "Scheduled/WatchdogRole"),
+    "FanoutTracing": ("Fanout/ProducerRole", "Fanout/WorkerRole", "Fanout/WatchdogRole"),
 }
 XRAY_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
 #: What tracing=True adds to each traced function's role.
@@ -302,13 +302,24 @@ def test_acknowledged_queues_are_the_dead_letter_targets_of_scheduler_and_lambda
     for stack, queue in RUN_DEAD_LETTER_QUEUES.items():
         template = synthesized.templates[stack]
         arn = {"Fn::GetAtt": [_logical_id_of(synthesized, stack, f"{queue}/Resource"), "Arn"]}
-        (schedule,) = _resources(template, "AWS::Scheduler::Schedule").values()
+        schedules = _resources(template, "AWS::Scheduler::Schedule")
+        (schedule,) = (s for lid, s in schedules.items() if "Watchdog" not in lid)
         assert schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"] == arn
+        configs = _resources(template, "AWS::Lambda::EventInvokeConfig")
         destinations = [
             c["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
-            for c in _resources(template, "AWS::Lambda::EventInvokeConfig").values()
+            for lid, c in configs.items()
+            if "Watchdog" not in lid
         ]
         assert destinations == [arn]
+        # The watchdog is not retried and keeps no dead letters: the next watchdog run is the retry.
+        for lid, watchdog in schedules.items():
+            if "Watchdog" in lid:
+                assert "DeadLetterConfig" not in watchdog["Properties"]["Target"]
+        for lid, config in configs.items():
+            if "Watchdog" in lid:
+                assert config["Properties"]["MaximumRetryAttempts"] == 0
+                assert "DestinationConfig" not in config["Properties"]
 
 
 def test_tracing_acknowledgment_covers_the_xray_statement_only(synthesized):
@@ -395,7 +406,7 @@ def test_wildcard_resources_are_the_named_service_requirements(synthesized):
                 found[name].add((stack, lid))
     assert unexplained == []
     xray_stacks = {stack for stack, _ in found["xray"]}
-    assert xray_stacks == set(TRACING_STACKS) and len(found["xray"]) == 3  # one per traced function
+    assert xray_stacks == set(TRACING_STACKS) and len(found["xray"]) == 5  # one per traced function
     assert {stack for stack, _ in found["secret suffix"]} == {"FanoutWebhook"}
     # Every created function writes to its own log group, through its own role.
     functions = sum(len(_resources(t, "AWS::Lambda::Function")) for t in synthesized.templates.values())

@@ -1,89 +1,16 @@
-"""Alarms both constructs create: dead letters, function errors, missed runs."""
+"""Alarms both constructs create: dead letters, function errors, and the watchdog's findings."""
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
-from typing import List, Optional, Tuple
-from zoneinfo import ZoneInfo
+from typing import List
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-
-#: Fixed reference instant, so the derived alarm settings are deterministic.
-_REFERENCE = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
-_SAMPLE_DAYS = 40
-_SAMPLE_MAX_FIRES = 60_000
-_MAX_PERIOD = _dt.timedelta(days=7)
-_SHORT_PERIOD_LIMIT = _dt.timedelta(hours=1)
-
-
-def missed_run_window(
-    expression: str, time_zone: str, flexible_minutes: int = 0
-) -> Optional[Tuple[int, int]]:
-    """Alarm period (seconds) and the fewest runs any such period must hold.
-
-    The period is the longest gap between two consecutive runs plus a slack
-    (5 minutes, the flexible time window, and 1 hour in zones that observe
-    daylight saving), rounded up to what CloudWatch accepts. ``None`` when the
-    schedule runs once (``at``), has no run in the sample, or its longest gap
-    needs a period over 7 days (CloudWatch's longest evaluation range).
-    """
-    from .schedule_expressions import next_fire_times
-
-    if expression.startswith("at("):
-        return None
-    fires = next_fire_times(
-        expression,
-        after=_REFERENCE,
-        count=_SAMPLE_MAX_FIRES,
-        time_zone=time_zone,
-        end=_REFERENCE + _dt.timedelta(days=_SAMPLE_DAYS),
-    )
-    if len(fires) < 2:
-        return None
-    gaps = [b - a for a, b in zip(fires, fires[1:])]
-    slack = _dt.timedelta(minutes=5 + flexible_minutes)
-    if _observes_dst(time_zone):
-        slack += _dt.timedelta(hours=1)
-    period = max(gaps) + slack
-    if period >= _SHORT_PERIOD_LIMIT:
-        period_s = math.ceil(period.total_seconds() / 3600) * 3600
-    else:
-        period_s = math.ceil(period.total_seconds() / 60) * 60
-    if period_s > _MAX_PERIOD.total_seconds():
-        return None
-    ideal = _dt.timedelta(seconds=period_s) - slack
-    expected = _fewest_in_window(fires, ideal)
-    return period_s, max(1, expected)
-
-
-def _observes_dst(time_zone: str) -> bool:
-    zone = ZoneInfo(time_zone)
-    offsets = {
-        _dt.datetime(2026, month, 1, tzinfo=_dt.timezone.utc).astimezone(zone).utcoffset()
-        for month in (1, 4, 7, 10)
-    }
-    return len(offsets) > 1
-
-
-def _fewest_in_window(fires: List[_dt.datetime], window: _dt.timedelta) -> int:
-    fewest = len(fires)
-    j = 0
-    usable_end = fires[-1] - window
-    for i, start in enumerate(fires):
-        if start > usable_end:
-            break
-        j = max(j, i + 1)
-        while j < len(fires) and fires[j] <= start + window:
-            j += 1
-        fewest = min(fewest, j - i - 1)
-    return fewest
 
 
 class Alarms:
@@ -131,35 +58,22 @@ class Alarms:
             )
         )
 
-    def missed_runs(
-        self,
-        id: str,
-        function: lambda_.IFunction,
-        expression: str,
-        time_zone: str,
-        flexible_minutes: int,
-    ) -> Optional[cloudwatch.Alarm]:
-        """Alarm when the function ran fewer times than the schedule promises."""
-        if Token.is_unresolved(expression) or Token.is_unresolved(time_zone):
-            return None
-        window = missed_run_window(expression, time_zone, flexible_minutes)
-        if window is None:
-            return None
-        period_s, expected = window
+    def finding(self, id: str, metric: cloudwatch.IMetric, what: str) -> cloudwatch.Alarm:
+        """Alarm when the watchdog counts a new finding (``MissedRuns``, ``LateRuns``, ``FailedRuns``).
+
+        The watchdog writes the metric on every run, 0 when nothing is new,
+        so the alarm goes back to OK on the watchdog's next run; no data
+        (before the watchdog's first run) is not a finding.
+        """
         return self._add(
             cloudwatch.Alarm(
                 self._scope,
                 id,
-                metric=function.metric_invocations(
-                    period=Duration.seconds(period_s), statistic="Sum"
-                ),
-                threshold=expected,
+                metric=metric,
+                threshold=1,
                 evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-                alarm_description=(
-                    f"Fewer than {expected} run(s) in {period_s} s: the schedule "
-                    f"{expression} ({time_zone}) promises at least that many"
-                ),
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=what,
             )
         )

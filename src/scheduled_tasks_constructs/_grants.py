@@ -17,6 +17,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -71,6 +72,28 @@ def grant_ledger(table: dynamodb.ITable, grantee: iam.IGrantable, *, reads: bool
     iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[table.table_arn])
     if table.encryption_key is not None and not isinstance(grantee.grant_principal, iam.UnknownPrincipal):
         table.encryption_key.grant(grantee, *_TABLE_KEY_WRITE_ACTIONS)
+
+
+def grant_watchdog(
+    table: dynamodb.ITable, grantee: iam.IGrantable, schedule: scheduler.ISchedule, *, scan: bool
+) -> None:
+    """What the watchdog does: read runs by key, keep its own state item, and ``GetSchedule`` of the schedule it watches.
+
+    ``BatchGetItem`` reads the runs of the slots it still watches;
+    ``PutItem`` creates the state item once, ``GetItem`` and ``UpdateItem``
+    keep it; ``Scan`` (only with ``scan``: a rate schedule without a start,
+    whose fire times follow its creation time) finds a first run to learn
+    them from. The metrics go out as log lines (no ``PutMetricData``).
+    """
+    actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    if scan:
+        actions.append("dynamodb:Scan")
+    iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[table.table_arn])
+    if table.encryption_key is not None:
+        table.encryption_key.grant(grantee, *_TABLE_KEY_WRITE_ACTIONS)
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["scheduler:GetSchedule"], resource_arns=[schedule.schedule_arn]
+    )
 
 
 def grant_secret_value(secret: secretsmanager.ISecret, grantee: iam.IGrantable) -> None:

@@ -16,8 +16,10 @@ The roles are ``schedule``, ``function``, ``table``, ``ledger`` (the same
 table) and ``deadLetterQueue`` for ``ScheduledLambdaToTable``; ``schedule``,
 ``producer``, ``worker``, ``queue``, ``deadLetterQueue`` (the tasks' one),
 ``runDeadLetterQueue``, ``eventSourceMapping``, ``webhookSecret`` and
-``ledger`` (the run ledger) for ``ScheduledTaskFanout``. A reader that does
-not know a role ignores it.
+``ledger`` (the run ledger) for ``ScheduledTaskFanout``; both add
+``watchdog`` (the watchdog function) and ``watchdogSchedule`` (the schedule
+that runs it) unless ``watchdog=False``. A reader that does not know a role
+ignores it.
 
 A reference names a resource defined in this app, in any of its stacks, as
 ``{"stack": <artifact ID of its stack>, "logicalId": <its logical ID>}``, and

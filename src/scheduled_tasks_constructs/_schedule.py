@@ -248,10 +248,16 @@ def create_schedule(
     options: ScheduleOptions,
     *,
     function: lambda_.IFunction,
-    payload: Mapping[str, Any],
-    dead_letter_queue: sqs.IQueue,
+    payload: Optional[Mapping[str, Any]],
+    dead_letter_queue: Optional[sqs.IQueue],
+    id: str = "Schedule",
+    role_description: str = "Lets EventBridge Scheduler invoke this construct's function",
 ) -> "tuple[scheduler.Schedule, iam.Role]":
-    """Create the schedule, its own scoped role, and the Lambda target."""
+    """Create the schedule ``id``, its own scoped role ``<id>Role``, and the Lambda target.
+
+    Without ``payload`` the target has no input of its own (the Scheduler
+    sends ``{}``); without ``dead_letter_queue`` an undeliverable event is dropped.
+    """
     schedule_group = options.schedule_group
     stack = Stack.of(scope)
     group_arn = (
@@ -261,19 +267,19 @@ def create_schedule(
     )
     role = iam.Role(
         scope,
-        "ScheduleRole",
+        f"{id}Role",
         assumed_by=iam.ServicePrincipal(
             "scheduler.amazonaws.com",
             conditions={
                 "StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": group_arn}
             },
         ),
-        description="Lets EventBridge Scheduler invoke this construct's function",
+        description=role_description,
     )
     target = _InvokeLatest(
         function,
         role=role,
-        input=target_input(payload),
+        input=None if payload is None else target_input(payload),
         dead_letter_queue=dead_letter_queue,
         retry_attempts=(
             _defaults.TARGET_RETRY_ATTEMPTS
@@ -284,7 +290,7 @@ def create_schedule(
     )
     created = scheduler.Schedule(
         scope,
-        "Schedule",
+        id,
         schedule=options.schedule,
         target=target,
         enabled=True if options.enabled is None else options.enabled,
@@ -463,16 +469,6 @@ def async_invoke_options(
         "max_event_age": max_event_age,
         "on_failure": _grants.SendOnlySqsDestination(dead_letter_queue),
     }
-
-
-def missed_run_alarm(watch: Any, function: lambda_.IFunction, options: ScheduleOptions) -> Any:
-    """The ``MissedRunAlarm`` of an enabled schedule (None for a disabled one)."""
-    if options.enabled is False:
-        return None
-    expression, zone = expression_and_zone(options.schedule)
-    return watch.missed_runs(
-        "MissedRunAlarm", function, expression, zone, flexible_minutes(options.time_window)
-    )
 
 
 #: The ID of the warning about an existing function whose environment the construct cannot set.

@@ -40,14 +40,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _assets, _defaults, _metadata, _schedule, _topic
+from . import _assets, _defaults, _metadata, _schedule, _topic, _watchdog
 from ._alarms import Alarms
 from ._validation import Problems, is_token
-from .runtime import LEDGER_TABLE_NAME, LOCK_SECONDS, MAX_ATTEMPTS, OVERLAP
+from .runtime import LEDGER_TABLE_NAME, LOCK_SECONDS, MAX_ATTEMPTS, OVERLAP, RUN_METRICS
 from .runtime.ledger import OVERLAP_POLICIES
 from .runtime_layer import RuntimeLayer
 
@@ -120,6 +121,32 @@ class CommonProps(TypedDict, total=False):
     It is also the longest a run holds the overlap lock, and how long a
     delivery's claim on a run lasts before a retry may take the run over.
     """
+    watchdog: bool
+    """Create the watchdog: a function on its own schedule that compares the schedule with the run ledger. Default: True.
+
+    Every ``watchdog_interval`` it computes the slots the schedule should
+    have started (expression, time zone, start, end, flexible window and
+    daylight-saving rules) and reports each slot once: *missed* (no run by
+    the slot's time, its flexible window and ``missed_run_grace``), *late*
+    (still ``running`` past ``run_deadline``) and *failed* (finished with
+    failed tasks, or failed). It writes the metrics ``MissedRuns``,
+    ``LateRuns`` and ``FailedRuns`` (namespace ``ScheduledTasks``,
+    dimension ``Schedule`` = ``"<group>/<name>"``), which the missed, late
+    and failed run alarms watch, and with a webhook it posts one message
+    per finding. It never reports slots from before its first run or the
+    schedule's start, nor while the schedule is disabled.
+    """
+    watchdog_interval: Duration
+    """How often the watchdog runs (whole minutes, 5 minutes - 1 day). Default: 15 minutes."""
+    missed_run_grace: Duration
+    """How long after a slot (and its flexible window) its run may start before the slot is missed (0 - 1 day). Default: 5 minutes."""
+    dashboard: bool
+    """Create a CloudWatch dashboard of the construct's runs. Default: False (a dashboard costs $3 a month).
+
+    It shows runs by status, task counts per run (a fan-out), dead-letter
+    queue depths, run durations against ``run_deadline``, the watchdog's
+    findings, and the schedule's next fire times as of synthesis.
+    """
 
 
 def given(construct: str, arguments: Mapping[str, Any]) -> Dict[str, Any]:
@@ -161,6 +188,12 @@ class CommonSettings:
     overlap: str
     #: ``run_deadline`` in seconds, as the functions' environment holds it.
     run_deadline_seconds: str
+    #: Whether to create the watchdog.
+    watchdog: bool
+    watchdog_interval: Duration
+    #: ``missed_run_grace`` in seconds, as the watchdog's environment holds it.
+    missed_run_grace_seconds: str
+    dashboard: bool
 
 
 @dataclass(frozen=True)
@@ -278,6 +311,18 @@ def resolve_common(
     if overlap is not None and overlap not in OVERLAP_POLICIES:
         problems.add("overlap", "one of " + ", ".join(repr(p) for p in OVERLAP_POLICIES), overlap)
     problems.duration_range("run_deadline", run_deadline, Duration.minutes(1), Duration.days(7))
+    watchdog, interval, grace = props.get("watchdog"), props.get("watchdog_interval"), props.get("missed_run_grace")
+    problems.boolean("watchdog", watchdog)
+    problems.duration_range("watchdog_interval", interval, Duration.minutes(5), Duration.days(1))
+    if isinstance(interval, Duration) and not is_token(interval) and interval.to_seconds() % 60:
+        problems.add("watchdog_interval", "a whole number of minutes", interval)
+    problems.duration_range("missed_run_grace", grace, Duration.seconds(0), Duration.days(1))
+    if watchdog is False:
+        for prop, value in (("watchdog_interval", interval), ("missed_run_grace", grace)):
+            if value is not None:
+                problems.add_message(f"{prop} applies only to the watchdog, got it with watchdog=False")
+    dashboard = props.get("dashboard")
+    problems.boolean("dashboard", dashboard)
     return CommonSettings(
         schedule=schedule_options(props),
         log_retention=log_retention or _defaults.LOG_RETENTION,
@@ -288,6 +333,10 @@ def resolve_common(
         alarm_topic=alarm_topic,
         overlap=overlap if overlap is not None else _defaults.OVERLAP,
         run_deadline_seconds=seconds_text(run_deadline or _defaults.RUN_DEADLINE),
+        watchdog=watchdog is not False,
+        watchdog_interval=interval or _defaults.WATCHDOG_INTERVAL,
+        missed_run_grace_seconds=seconds_text(_defaults.MISSED_RUN_GRACE if grace is None else grace),
+        dashboard=dashboard is True,
     )
 
 
@@ -302,13 +351,17 @@ def ledger_environment(common: CommonSettings, table: dynamodb.ITable, *, schedu
     """The run ledger's variables of a function: its table, the overlap policy, the deadline.
 
     The scheduled function (``scheduled``) also learns how many deliveries
-    Lambda makes of one run, so that its last failure fails the run.
+    Lambda makes of one run, so that its last failure fails the run. With
+    the dashboard, ``RUN_METRICS=on`` makes whoever finishes a run publish
+    the run metrics its graphs show.
     """
     environment = {
         LEDGER_TABLE_NAME: (table.table_name, "the run ledger's name"),
         OVERLAP: (common.overlap, "overlap"),
         LOCK_SECONDS: (common.run_deadline_seconds, "run_deadline in seconds"),
     }
+    if common.dashboard:
+        environment[RUN_METRICS] = ("on", "dashboard=True")
     if scheduled:
         environment[MAX_ATTEMPTS] = (
             str(common.function_retry_attempts + 1),
@@ -415,12 +468,36 @@ class ScheduledConstruct(Construct):
         only.
     alarm_topic : aws_sns.ITopic or None
         Where alarms notify (None when ``alarms`` is False).
+    watchdog_function : aws_lambda.IFunction or None
+        The watchdog (None when ``watchdog`` is False).
+    watchdog_role : aws_iam.IRole or None
+        The watchdog's role: it may scan the run ledger, keep its own state
+        item there, and read the watched schedule (None without the watchdog).
+    watchdog_log_group : aws_logs.ILogGroup or None
+        The watchdog's log group (None without the watchdog).
+    watchdog_schedule : aws_scheduler.Schedule or None
+        The schedule that runs the watchdog every ``watchdog_interval`` (None
+        without the watchdog).
+    watchdog_schedule_role : aws_iam.IRole or None
+        The role that schedule assumes; it may invoke the watchdog only (None
+        without the watchdog).
     missed_run_alarm : aws_cloudwatch.Alarm or None
-        Alarm on missed runs of the scheduled function (None without alarms,
-        for a disabled or one-time schedule, or when its longest gap is over
-        about 7 days).
+        Alarm on the watchdog's ``MissedRuns``: a slot without a run by its
+        time plus ``missed_run_grace`` (None without alarms or the watchdog).
+    late_run_alarm : aws_cloudwatch.Alarm or None
+        Alarm on the watchdog's ``LateRuns``: a run still ``running`` past
+        ``run_deadline`` (None without alarms or the watchdog).
+    failed_run_alarm : aws_cloudwatch.Alarm or None
+        Alarm on the watchdog's ``FailedRuns``: a run that finished
+        ``failed`` or ``partially_failed`` (None without alarms or the
+        watchdog).
+    watchdog_errors_alarm : aws_cloudwatch.Alarm or None
+        Alarm on errors of the watchdog itself (None without alarms or the
+        watchdog).
     alarms : list of aws_cloudwatch.Alarm
         Every alarm created, in creation order.
+    dashboard : aws_cloudwatch.Dashboard or None
+        The construct's dashboard (None unless ``dashboard`` is True).
 
     Notes
     -----
@@ -451,8 +528,11 @@ class ScheduledConstruct(Construct):
         failures_to: sqs.IQueue,
         alarms: Sequence["AlarmRequest"],
         resources: Mapping[str, Any],
+        ledger: dynamodb.ITable,
+        webhook_secret: Optional[secretsmanager.ISecret] = None,
+        dead_letter_queues: Sequence[Tuple[str, sqs.IQueue]] = (),
     ) -> Mapping[str, Optional[cloudwatch.Alarm]]:
-        """Create the schedule invoking ``function``, the alarms, and the construct metadata.
+        """Create the schedule invoking ``function``, the watchdog, the alarms, the dashboard and the construct metadata.
 
         Returns the requested alarms by ID (None each when ``alarms`` is False).
         """
@@ -460,9 +540,48 @@ class ScheduledConstruct(Construct):
             self, common.schedule, function=function, payload=payload, dead_letter_queue=failures_to
         )
         warn_about_schedule(self, common.schedule)
-        watch = build_alarms(self, common, alarms, scheduled_function=function)
-        self.alarm_topic, self.alarms, self.missed_run_alarm = watch.topic, watch.created, watch.missed_run
-        _metadata.publish(self, kind, {"schedule": self.schedule, **resources})
+        watchdog = None
+        if common.watchdog:
+            watchdog = _watchdog.build_watchdog(
+                self,
+                common.schedule,
+                schedule=self.schedule,
+                ledger=ledger,
+                interval=common.watchdog_interval,
+                grace_seconds=common.missed_run_grace_seconds,
+                deadline_seconds=common.run_deadline_seconds,
+                log_retention=common.log_retention,
+                tracing=common.tracing,
+                webhook_secret=webhook_secret,
+            )
+        self.watchdog_function = watchdog.function if watchdog else None
+        self.watchdog_role = watchdog.role if watchdog else None
+        self.watchdog_log_group = watchdog.log_group if watchdog else None
+        self.watchdog_schedule = watchdog.schedule if watchdog else None
+        self.watchdog_schedule_role = watchdog.schedule_role if watchdog else None
+        watch = build_alarms(self, common, alarms, watchdog=watchdog)
+        self.alarm_topic, self.alarms = watch.topic, watch.created
+        self.missed_run_alarm = watch.findings.get("missed")
+        self.late_run_alarm = watch.findings.get("late")
+        self.failed_run_alarm = watch.findings.get("failed")
+        self.watchdog_errors_alarm = watch.watchdog_errors
+        self.dashboard = None
+        if common.dashboard:
+            from ._dashboard import build_dashboard
+
+            self.dashboard = build_dashboard(
+                self,
+                common.schedule,
+                dimension=_watchdog.schedule_dimension(self.schedule, common.schedule.schedule_group),
+                fanout=kind == "ScheduledTaskFanout",
+                dead_letter_queues=dead_letter_queues,
+                deadline_seconds=common.run_deadline_seconds,
+                watchdog=watchdog is not None,
+            )
+        extra: Dict[str, Any] = {}
+        if watchdog is not None:
+            extra = {"watchdog": watchdog.function, "watchdogSchedule": watchdog.schedule}
+        _metadata.publish(self, kind, {"schedule": self.schedule, **resources, **extra})
         return watch.by_id
 
     @property
@@ -527,7 +646,9 @@ class BuiltAlarms:
 
     topic: Optional[sns.ITopic]
     by_id: Mapping[str, Optional[cloudwatch.Alarm]]
-    missed_run: Optional[cloudwatch.Alarm]
+    #: The watchdog's alarms by finding (``missed``, ``late``, ``failed``); empty without the watchdog.
+    findings: Mapping[str, cloudwatch.Alarm]
+    watchdog_errors: Optional[cloudwatch.Alarm]
     created: List[cloudwatch.Alarm]
 
 
@@ -536,16 +657,21 @@ def build_alarms(
     common: CommonSettings,
     requests: Sequence[AlarmRequest],
     *,
-    scheduled_function: lambda_.IFunction,
+    watchdog: Optional["_watchdog.BuiltWatchdog"],
 ) -> BuiltAlarms:
-    """The alarm topic, the requested alarms and the missed-run alarm, in that order."""
+    """The alarm topic, the requested alarms, then the watchdog's (its findings and its errors), in that order."""
     if not common.alarms:
-        return BuiltAlarms(None, {request.id: None for request in requests}, None, [])
+        return BuiltAlarms(None, {request.id: None for request in requests}, {}, None, [])
     topic = common.alarm_topic or _topic.alarm_topic(scope)
     watch = Alarms(scope, topic)
     by_id: Dict[str, Optional[cloudwatch.Alarm]] = {}
     for request in requests:
         make = watch.dead_letters if request.kind == "dead_letters" else watch.errors
         by_id[request.id] = make(request.id, request.target, request.label)
-    missed = _schedule.missed_run_alarm(watch, scheduled_function, common.schedule)
-    return BuiltAlarms(topic, by_id, missed, watch.created)
+    findings: Dict[str, cloudwatch.Alarm] = {}
+    errors = None
+    if watchdog is not None:
+        for kind, _, alarm_id, what in _watchdog.FINDINGS:
+            findings[kind] = watch.finding(alarm_id, watchdog.metrics[kind], what)
+        errors = watch.errors("WatchdogErrorsAlarm", watchdog.function, "watchdog")
+    return BuiltAlarms(topic, by_id, findings, errors, watch.created)

@@ -26,7 +26,31 @@ default, so that two designs can be compared under the same assumptions:
   ``ReceiveMessage`` every ``long_poll_seconds`` all month.
 * **Cold starts.** Since August 2025 Lambda bills the init phase. When runs
   are far apart (``Workload.runs_start_cold``), every run starts the scheduled
-  function once and the worker once per execution environment it uses.
+  function once and the worker once per execution environment it uses. The
+  watchdog starts cold on every check when its checks are at least
+  ``Workload.idle_reclaim_minutes`` (15) apart, as the library's 15-minute
+  default is.
+* **The run ledger.** Every write is one request of an item under 1 KB (one
+  write unit). The counts are those of the success path of the bundled
+  handlers under ``overlap="skip"`` (``runtime.ledger``): a
+  ``ScheduledLambdaToTable`` run is one conditional ``PutItem``; a fan-out
+  run takes the overlap lock, claims the run and records the count sent (the
+  producer), adds each worker batch's counts, then finishes the run and
+  releases the lock (the last worker). Duplicate deliveries, retries and
+  dead-lettered tasks write more and are not modelled.
+* **The watchdog.** Each check (every ``watchdog_interval_minutes``) asks
+  ``scheduler:GetSchedule`` whether the schedule is paused (not billed),
+  makes the conditional ``PutItem`` that creates its state item on the first
+  check (it fails afterwards, and a failed conditional write still bills a
+  write unit), reads the state (strongly consistent), reads the ledger's
+  items of the slots in its open window (``BatchGetItem``), writes the
+  state back (``UpdateItem``) and logs one line (``runtime.watchdog``). Its
+  metrics are published only for findings (``Workload.findings_per_month``),
+  so a healthy month bills none; ``watchdog_ledger_read="scan"`` and
+  ``watchdog_publishes_zeros`` model a watchdog that scans the whole ledger
+  and publishes zeros.
+* **Custom metrics** are billed pro rata for the hours in which they are
+  published: a metric published in every hour costs a metric-month.
 
 Nothing here imports ``aws_cdk``: the model runs anywhere.
 
@@ -51,12 +75,20 @@ Architecture = Literal["arm64", "x86_64"]
 ScheduleSource = Literal["scheduler", "rule"]
 QueueType = Literal["standard", "fifo"]
 TableBilling = Literal["on_demand", "provisioned"]
+WatchdogLedgerRead = Literal["batch_get", "scan"]
 
 SQS_CHUNK_BYTES = 65_536
 """SQS bills each request per 64 KB chunk of its payload."""
 
 DYNAMODB_WRITE_UNIT_BYTES = 1_024
 """One DynamoDB write unit covers an item of up to 1 KB."""
+
+DYNAMODB_READ_UNIT_BYTES = 4_096
+"""One DynamoDB read unit covers a strongly consistent read of up to 4 KB (an
+eventually consistent read costs half a unit)."""
+
+DYNAMODB_SCAN_PAGE_BYTES = 1_048_576
+"""A ``Scan`` reads at most 1 MB of items per call (page)."""
 
 LAMBDA_FULL_VCPU_MEMORY_MB = 1_769
 """Lambda memory size that comes with one full vCPU (CPU share scales with memory)."""
@@ -80,12 +112,39 @@ LIBRARY_SEND_BATCH_SIZE = 10
 """Tasks per ``SendMessageBatch`` call (the SQS maximum)."""
 LIBRARY_SEND_CONCURRENCY = 4
 """Concurrent ``SendMessageBatch`` calls of ``runtime.fanout.send_tasks``."""
-LIBRARY_TABLE_ALARMS = 3
-"""Alarms ``ScheduledLambdaToTable`` creates for a recurring schedule (dead
-letters, function errors, missed runs)."""
-LIBRARY_FANOUT_ALARMS = 5
-"""Alarms ``ScheduledTaskFanout`` creates for a recurring schedule (run and task
-dead letters, producer and worker errors, missed runs)."""
+LIBRARY_TABLE_ALARMS = 6
+"""Alarms ``ScheduledLambdaToTable`` creates with its defaults (dead letters,
+function errors, and the watchdog's: missed runs, late runs, failed runs,
+watchdog errors)."""
+LIBRARY_FANOUT_ALARMS = 8
+"""Alarms ``ScheduledTaskFanout`` creates with its defaults (run and task dead
+letters, producer and worker errors, and the watchdog's: missed runs, late
+runs, failed runs, watchdog errors)."""
+LIBRARY_WATCHDOG_ALARMS = 4
+"""Of those, the alarms that come with the watchdog (missed, late and failed
+runs, watchdog errors); ``watchdog=False`` leaves 2 and 4."""
+LIBRARY_WATCHDOG_MEMORY_MB = 256
+"""Memory of the watchdog function."""
+LIBRARY_WATCHDOG_INTERVAL_MINUTES = 15
+"""Minutes between two watchdog checks (``watchdog_interval``)."""
+LIBRARY_LEDGER_RETENTION_DAYS = 90
+"""How long a fan-out's run items are kept (``ledger_retention``, the ledger's TTL)."""
+LIBRARY_OVERLAP = "skip"
+"""The default ``overlap`` policy; under it every run takes and releases the
+schedule's lock item in the ledger (two of a fan-out run's ledger writes)."""
+
+WATCHDOG_METRICS = ("MissedRuns", "LateRuns", "FailedRuns")
+"""The custom metrics the watchdog publishes (``runtime.watchdog.METRIC_NAMES``)."""
+RUN_METRICS = ("RunSucceeded", "RunDuration")
+"""Custom metrics a successful run publishes when the construct has a dashboard
+(``RUN_METRICS=on``; ``runtime.ledger.run_metrics``)."""
+TASK_METRICS = ("TasksSent", "TasksSucceeded", "TasksFailed", "TasksDeadLettered")
+"""Custom metrics a fan-out run publishes besides :data:`RUN_METRICS`, zeros
+included (``runtime.ledger.run_metrics``)."""
+WATCHDOG_LOOKBACK_DAYS = 35
+"""Days of slots a scanning watchdog evaluates (``runtime.watchdog.DEFAULT_LOOKBACK``)."""
+WATCHDOG_MAX_SLOTS = 10_000
+"""Most slots one watchdog evaluation considers (``runtime.watchdog.MAX_SLOTS``)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +178,10 @@ class UnitPrices:
         million. Default: 0.0 (events AWS generates itself are not charged).
     dynamodb_write_request_per_million : float, optional
         DynamoDB on-demand write request units, per million. Default: 0.625.
+    dynamodb_read_request_per_million : float, optional
+        DynamoDB on-demand read request units, per million (a strongly
+        consistent read of up to 4 KB is one unit, an eventually consistent
+        one half a unit). Default: 0.125.
     dynamodb_wcu_hour : float, optional
         DynamoDB provisioned write capacity, per WCU-hour. Default: 0.00065.
     dynamodb_rcu_hour : float, optional
@@ -127,6 +190,12 @@ class UnitPrices:
         CloudWatch Logs ingestion (standard class), per GB. Default: 0.50.
     alarm_per_month : float, optional
         CloudWatch standard-resolution metric alarm, per alarm-month. Default: 0.10.
+    custom_metric_per_month : float, optional
+        CloudWatch custom metric (first tier), per metric-month; billed pro
+        rata for the hours in which the metric is published (Embedded Metric
+        Format log lines included). Default: 0.30.
+    dashboard_per_month : float, optional
+        CloudWatch dashboard, per dashboard-month. Default: 3.00.
     hours_per_month : float, optional
         Hours in a billing month, for hourly and always-on lines. Default: 730.
 
@@ -153,10 +222,13 @@ class UnitPrices:
     scheduler_invocation_per_million: float = 1.00
     scheduled_rule_event_per_million: float = 0.0
     dynamodb_write_request_per_million: float = 0.625
+    dynamodb_read_request_per_million: float = 0.125
     dynamodb_wcu_hour: float = 0.00065
     dynamodb_rcu_hour: float = 0.00013
     logs_ingestion_per_gb: float = 0.50
     alarm_per_month: float = 0.10
+    custom_metric_per_month: float = 0.30
+    dashboard_per_month: float = 3.00
     hours_per_month: float = 730.0
 
     def gb_second(self, architecture: Architecture) -> float:
@@ -262,10 +334,27 @@ class Workload:
         execution environments in between, so that every run starts cold.
         Default: ``True``.
     item_bytes : int, optional
-        Size of one item a run writes to a table. Default: 300.
+        Size of one item a run writes to a table, and of a run-ledger item.
+        Default: 300.
     log_bytes_per_invocation : int, optional
         Log bytes ingested per invocation (Lambda's ``START``, ``END`` and
-        ``REPORT`` lines plus a line of the handler's own). Default: 400.
+        ``REPORT`` lines plus a line of the handler's own), the watchdog's
+        included. Default: 400.
+    findings_per_month : float, optional
+        Missed, late and failed runs the watchdog finds a month; each costs
+        at most one metric-hour of custom metric. Default: 0 (a healthy month).
+    idle_reclaim_minutes : float, optional
+        Idle time after which Lambda is assumed to have reclaimed an execution
+        environment: a watchdog whose checks are at least this far apart
+        starts cold on every check. Default: 15.
+    watchdog_seconds_per_slot : float, optional
+        Billed time the watchdog spends per slot it evaluates, at its memory
+        size: about 15 us of a full vCPU per slot (measured), times
+        1769 / 256 for the 256 MB watchdog. Default: 0.0001.
+    ledger_age_months : float, optional
+        Months a ledger whose items never expire has been filling; only a
+        watchdog that scans the whole ledger (``watchdog_ledger_read="scan"``)
+        depends on it. Default: 12.
 
     Raises
     ------
@@ -289,6 +378,10 @@ class Workload:
     runs_start_cold: bool = True
     item_bytes: int = 300
     log_bytes_per_invocation: int = 400
+    findings_per_month: float = 0
+    idle_reclaim_minutes: float = 15.0
+    watchdog_seconds_per_slot: float = 0.0001
+    ledger_age_months: float = 12.0
 
     def __post_init__(self) -> None:
         _check_non_negative(
@@ -302,6 +395,10 @@ class Workload:
             init_seconds=self.init_seconds,
             item_bytes=self.item_bytes,
             log_bytes_per_invocation=self.log_bytes_per_invocation,
+            findings_per_month=self.findings_per_month,
+            idle_reclaim_minutes=self.idle_reclaim_minutes,
+            watchdog_seconds_per_slot=self.watchdog_seconds_per_slot,
+            ledger_age_months=self.ledger_age_months,
         )
         if not isinstance(self.tasks_per_run, int) or isinstance(self.tasks_per_run, bool):
             raise ValueError(
@@ -345,14 +442,19 @@ class Settings:
     table_write_capacity : int, optional
         Provisioned WCUs (``table_billing="provisioned"`` only). Default: 5.
     table_writes_per_run : int, optional
-        Items the scheduled function writes per run. Default: 1.
+        Writes the scheduled function makes to its table per run. Default: 1,
+        the bundled ``record_run`` handler's one conditional ``PutItem`` of
+        the run's ledger item, already ``succeeded``. Code of your own wrapped
+        in ``runtime.ledger.track_run`` makes 4 under ``overlap="skip"`` (take
+        the lock, claim the run, finish it, release the lock) and 2 under
+        ``overlap="allow"`` (the claim and the finish).
     fanout : bool, optional
         Whether runs enqueue their tasks for a worker. Default: ``False``.
     send_batch_size : int, optional
         Tasks per send request: 10 for ``SendMessageBatch``, 1 for one
         ``SendMessage`` per task. Default: 10.
     send_concurrency : int, optional
-        Send requests the producer has in flight at once. Default: 8.
+        Send requests the producer has in flight at once. Default: 4.
     queue_type : {"standard", "fifo"}, optional
         Type of the task queue. Default: ``"standard"``.
     worker_memory_mb : int, optional
@@ -369,6 +471,67 @@ class Settings:
         Wait time of one long poll (Lambda's poller uses 20 s). Default: 20.
     alarms : int, optional
         CloudWatch alarms the system creates. Default: 0.
+    ledger : bool, optional
+        Whether the system keeps a run ledger (``runtime.ledger``), which the
+        watchdog reads. With ``fanout=False`` the table is the ledger (its
+        writes are ``table_writes_per_run``; ``table_billing`` must be set);
+        with ``fanout=True`` it is an on-demand table of its own, billed in
+        ``ledger.writes``. Default: ``False``.
+    ledger_producer_writes : int, optional
+        Ledger writes of a fan-out's producer per run: the overlap lock, the
+        run's claim (``start_run``, two ``UpdateItem``) and the count sent
+        (``finish_sending``, one ``UpdateItem``). Default: 3 (2 under
+        ``overlap="allow"``, which takes no lock).
+    ledger_batch_writes : int, optional
+        Ledger writes per worker batch: one ``UpdateItem`` that ``ADD`` s the
+        batch's counts (``record_batch``). Default: 1.
+    ledger_finish_writes : int, optional
+        Ledger writes of the worker that finishes a run: the conditional
+        ``UpdateItem`` of its final status and the ``DeleteItem`` that
+        releases the overlap lock. Default: 2 (1 under ``overlap="allow"``).
+    ledger_retention_days : float or None, optional
+        Lifetime of a ledger item (its TTL), or ``None`` when items never
+        expire; only a scanning watchdog depends on it. Default: ``None``.
+    watchdog_interval_minutes : int or None, optional
+        Minutes between two watchdog checks (5 to 1440, as the constructs
+        allow), or ``None`` for no watchdog. Needs ``ledger``. Default: ``None``.
+    watchdog_memory_mb : int, optional
+        Memory of the watchdog function. Default: 256.
+    watchdog_aws_calls : int, optional
+        AWS calls of one check, each ``aws_call_seconds`` of billed time:
+        ``GetSchedule``, the state's ``GetItem``, the ledger's
+        ``BatchGetItem`` and the state's ``UpdateItem``. Default: 4.
+    watchdog_state_reads : int, optional
+        Strongly consistent reads of the watchdog's state item (under 4 KB:
+        one read unit each) per check. Default: 1.
+    watchdog_state_writes : int, optional
+        Writes of the watchdog's state item (under 1 KB: one write unit each)
+        per check: the ``UpdateItem`` (the item is created with a
+        ``PutItem`` on the first check only). Default: 1.
+    watchdog_ledger_read : {"batch_get", "scan"}, optional
+        How a check reads the ledger: ``"batch_get"``, a ``BatchGetItem`` of
+        the slots in its open window (the runs since the last check plus
+        one, half a read unit each: eventually consistent, under 4 KB); or
+        ``"scan"``, a ``Scan`` of every item the ledger holds (half a unit per
+        4 KB) that then evaluates up to :data:`WATCHDOG_MAX_SLOTS` slots of
+        :data:`WATCHDOG_LOOKBACK_DAYS` days (the runtime scans only for a
+        rate schedule without a start date, until it has found a first run).
+        Default: ``"batch_get"``.
+    watchdog_publishes_zeros : bool, optional
+        Whether every check publishes its three metrics, zeros included
+        (three metric-months), instead of only the counts of findings.
+        Default: ``False``.
+    dashboard : bool, optional
+        Whether the system has a CloudWatch dashboard; its functions then
+        publish ``run_metrics`` custom metrics per run (plus
+        ``task_metrics`` for a fan-out). Default: ``False``.
+    run_metrics : int, optional
+        Custom metrics every successful run publishes with a dashboard
+        (:data:`RUN_METRICS`: ``RunSucceeded``, ``RunDuration``). Default: 2.
+    task_metrics : int, optional
+        Custom metrics a fan-out run publishes besides those, zeros included
+        (:data:`TASK_METRICS`: ``TasksSent``, ``TasksSucceeded``,
+        ``TasksFailed``, ``TasksDeadLettered``). Default: 4.
 
     Raises
     ------
@@ -400,6 +563,21 @@ class Settings:
     idle_pollers: int = 5
     long_poll_seconds: int = 20
     alarms: int = 0
+    ledger: bool = False
+    ledger_producer_writes: int = 3
+    ledger_batch_writes: int = 1
+    ledger_finish_writes: int = 2
+    ledger_retention_days: Optional[float] = None
+    watchdog_interval_minutes: Optional[int] = None
+    watchdog_memory_mb: int = LIBRARY_WATCHDOG_MEMORY_MB
+    watchdog_aws_calls: int = 4
+    watchdog_state_reads: int = 1
+    watchdog_state_writes: int = 1
+    watchdog_ledger_read: WatchdogLedgerRead = "batch_get"
+    watchdog_publishes_zeros: bool = False
+    dashboard: bool = False
+    run_metrics: int = len(RUN_METRICS)
+    task_metrics: int = len(TASK_METRICS)
 
     def __post_init__(self) -> None:
         problems = []
@@ -416,7 +594,7 @@ class Settings:
                 "table_billing must be None, 'on_demand' or 'provisioned', "
                 f"got {self.table_billing!r}"
             )
-        for name in ("function_memory_mb", "worker_memory_mb"):
+        for name in ("function_memory_mb", "worker_memory_mb", "watchdog_memory_mb"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 128 <= value <= 10_240:
                 problems.append(f"{name} must be an integer between 128 and 10240, got {value!r}")
@@ -436,10 +614,46 @@ class Settings:
             "table_writes_per_run",
             "idle_pollers",
             "alarms",
+            "ledger_producer_writes",
+            "ledger_batch_writes",
+            "ledger_finish_writes",
+            "watchdog_aws_calls",
+            "watchdog_state_reads",
+            "watchdog_state_writes",
+            "run_metrics",
+            "task_metrics",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 problems.append(f"{name} must be a non-negative integer, got {value!r}")
+        for name in ("fanout", "ledger", "watchdog_publishes_zeros", "dashboard"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                problems.append(f"{name} must be True or False, got {value!r}")
+        retention = self.ledger_retention_days
+        if retention is not None and (
+            isinstance(retention, bool) or not isinstance(retention, (int, float)) or not retention > 0
+        ):
+            problems.append(f"ledger_retention_days must be None or a positive number, got {retention!r}")
+        if self.watchdog_ledger_read not in ("batch_get", "scan"):
+            problems.append(
+                f"watchdog_ledger_read must be 'batch_get' or 'scan', got {self.watchdog_ledger_read!r}"
+            )
+        interval = self.watchdog_interval_minutes
+        if interval is not None:
+            if isinstance(interval, bool) or not isinstance(interval, int) or not 5 <= interval <= 1_440:
+                problems.append(
+                    "watchdog_interval_minutes must be None or a whole number of minutes between "
+                    f"5 and 1440, got {interval!r}"
+                )
+            elif self.ledger is not True:
+                problems.append(
+                    "watchdog_interval_minutes needs a run ledger to watch, got it with ledger=False"
+                )
+        if self.ledger is True and self.fanout is False and self.table_billing is None:
+            problems.append(
+                "ledger: without a fan-out the table is the ledger, got ledger=True with table_billing=None"
+            )
         if problems:
             raise ValueError("Settings: " + "; ".join(problems))
 
@@ -450,11 +664,16 @@ SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS = Settings(
     schedule_source="scheduler",
     function_memory_mb=LIBRARY_RECORD_FUNCTION_MEMORY_MB,
     table_billing="on_demand",
+    table_writes_per_run=1,
     alarms=LIBRARY_TABLE_ALARMS,
+    ledger=True,
+    watchdog_interval_minutes=LIBRARY_WATCHDOG_INTERVAL_MINUTES,
+    watchdog_memory_mb=LIBRARY_WATCHDOG_MEMORY_MB,
 )
 """``ScheduledLambdaToTable`` as deployed with its defaults: a Scheduler
-schedule, an arm64 function of 128 MB, an on-demand table, one item a run,
-and three alarms."""
+schedule, an arm64 function of 128 MB, an on-demand table that is the run
+ledger (one conditional ``PutItem`` a run, items kept), a watchdog of 256 MB
+every 15 minutes, and six alarms."""
 
 SCHEDULED_TASK_FANOUT_DEFAULTS = Settings(
     name="ScheduledTaskFanout (library defaults)",
@@ -469,11 +688,19 @@ SCHEDULED_TASK_FANOUT_DEFAULTS = Settings(
     worker_batch_size=LIBRARY_WORKER_BATCH_SIZE,
     worker_environments_per_run=5,
     alarms=LIBRARY_FANOUT_ALARMS,
+    ledger=True,
+    ledger_producer_writes=3,
+    ledger_batch_writes=1,
+    ledger_finish_writes=2,
+    ledger_retention_days=LIBRARY_LEDGER_RETENTION_DAYS,
+    watchdog_interval_minutes=LIBRARY_WATCHDOG_INTERVAL_MINUTES,
+    watchdog_memory_mb=LIBRARY_WATCHDOG_MEMORY_MB,
 )
 """``ScheduledTaskFanout`` as deployed with its defaults: a Scheduler schedule,
-an arm64 producer of 256 MB sending ``SendMessageBatch`` calls of 10, 8 at a
-time, to a standard queue, an arm64 worker of 256 MB taking batches of 10, and
-five alarms."""
+an arm64 producer of 256 MB sending ``SendMessageBatch`` calls of 10, 4 at a
+time, to a standard queue, an arm64 worker of 256 MB taking batches of 10, an
+on-demand run ledger (``overlap="skip"``: 5 writes a run plus one a batch,
+items kept 90 days), a watchdog of 256 MB every 15 minutes, and eight alarms."""
 
 SEED_SCHEDULED_LAMBDA = Settings(
     name="the-scheduled-lambda (seed design)",
@@ -523,8 +750,9 @@ class CostLine:
         Billed units a month.
     unit : str
         Unit of ``quantity``: ``"requests"``, ``"invocations"``,
-        ``"GB-seconds"``, ``"write units"``, ``"capacity unit-hours"``,
-        ``"GB"`` or ``"alarms"``.
+        ``"GB-seconds"``, ``"write units"``, ``"read units"``,
+        ``"capacity unit-hours"``, ``"GB"``, ``"metric-months"``,
+        ``"dashboards"`` or ``"alarms"``.
     dollars : float
         Cost a month.
 
@@ -541,7 +769,7 @@ class CostLine:
     dollars: float
 
 
-REQUEST_UNITS = frozenset({"requests", "invocations", "write units"})
+REQUEST_UNITS = frozenset({"requests", "invocations", "write units", "read units"})
 """Units of the lines that count calls to a service."""
 
 
@@ -582,7 +810,7 @@ class CostEstimate:
 
     @property
     def requests(self) -> float:
-        """Calls to AWS services a month (requests, invocations, write units)."""
+        """Calls to AWS services a month (requests, invocations, write and read units)."""
         return math.fsum(line.quantity for line in self.lines if line.unit in REQUEST_UNITS)
 
     @property
@@ -697,7 +925,12 @@ def estimate_monthly_cost(
         ``function.init``; for a table ``dynamodb.writes`` or
         ``dynamodb.capacity``; for a fan-out ``sqs.send``, ``sqs.receive``,
         ``sqs.delete``, ``sqs.idle_receive``, ``worker.requests``,
-        ``worker.duration``, ``worker.init``; then ``logs.ingestion`` and
+        ``worker.duration``, ``worker.init``, and with a ledger
+        ``ledger.writes``; with a watchdog ``watchdog.schedule``,
+        ``watchdog.requests``, ``watchdog.duration``, ``watchdog.init``,
+        ``watchdog.reads``, ``watchdog.writes``; with a watchdog or a
+        dashboard ``cloudwatch.metrics``; with a dashboard
+        ``cloudwatch.dashboard``; then ``logs.ingestion`` and
         ``cloudwatch.alarms``.
 
     Notes
@@ -708,17 +941,44 @@ def estimate_monthly_cost(
       ``seconds`` is ``n * seconds_per_task`` plus one API call per table write
       (no fan-out), or ``ceil(ceil(n / send_batch_size) / send_concurrency)``
       API calls (fan-out: the producer's send requests, ``send_concurrency``
-      at a time);
+      at a time) plus one per ledger write of the producer;
     * a fan-out bills ``ceil(n / send_batch_size)`` send requests,
       ``ceil(n / worker_batch_size)`` worker invocations, each with one receive
       and one delete request, and ``n * seconds_per_task`` of worker time plus
-      ``overhead`` per invocation; SQS requests count one per 64 KB chunk;
+      ``overhead`` per invocation and one API call per ledger write; SQS
+      requests count one per 64 KB chunk;
+    * a fan-out's ledger bills ``ledger_producer_writes +
+      batches * ledger_batch_writes + ledger_finish_writes`` writes of
+      ``ceil(item_bytes / 1 KB)`` write units;
     * cold starts (when ``runs_start_cold``) bill ``init_seconds`` once for the
       scheduled function and once per worker environment,
       ``min(worker_environments_per_run, invocations)``.
 
-    Idle polling, provisioned table capacity and alarms are monthly and do not
-    depend on the workload.
+    The watchdog makes ``checks = hours_per_month * 60 /
+    watchdog_interval_minutes`` checks a month (2,920 at 15 minutes). Each
+    is one Scheduler invocation and one Lambda request (the watchdog's schedule
+    is a Scheduler schedule whatever ``schedule_source`` says) billing
+    ``overhead + watchdog_aws_calls * aws_call_seconds + slots *
+    watchdog_seconds_per_slot`` at ``watchdog_memory_mb``, plus
+    ``init_seconds`` when checks are at least ``idle_reclaim_minutes`` apart;
+    ``watchdog_state_reads`` read units and ``watchdog_state_writes`` write
+    units of its state item; and the ledger's read: with ``"batch_get"``,
+    ``slots = runs / checks + 1`` items at half a read unit each; with
+    ``"scan"``, half a unit per 4 KB of every item the ledger holds (the
+    runs of ``min(ledger_age_months, ledger_retention_days)``, plus the state
+    item), one call per 1 MB page, and ``slots`` up to
+    :data:`WATCHDOG_MAX_SLOTS` of :data:`WATCHDOG_LOOKBACK_DAYS` days. On a
+    provisioned table the watchdog's reads and writes are in
+    ``dynamodb.capacity``.
+
+    Custom metrics bill the hours in which they are published: the
+    watchdog's one metric-hour per finding (or, when it publishes zeros, its
+    three metrics in every hour with a check); with a dashboard,
+    ``run_metrics`` (plus ``task_metrics`` for a fan-out) for
+    ``min(1, runs / hours_per_month)`` of the month each.
+
+    Idle polling, provisioned table capacity, the dashboard and alarms are
+    monthly and do not depend on the workload.
 
     Examples
     --------
@@ -730,11 +990,22 @@ def estimate_monthly_cost(
     >>> seed = estimate_monthly_cost(SEED_SCHEDULED_LAMBDA, w)
     >>> round(ours.dollars("dynamodb.writes"), 4), round(seed.dollars("dynamodb.capacity"), 4)
     (0.0135, 2.847)
+
+    Its watchdog checks 2,920 times a month, each reading its state item and
+    the slots since the last check:
+
+    >>> ours.line("watchdog.requests").quantity
+    2920
+    >>> round(ours.line("watchdog.reads").quantity / 2920, 4)  # 1 + 0.5 * (21,600 / 2,920 + 1)
+    5.1986
     """
     s, w, p = settings, workload, prices
     runs = w.runs_per_month
     n = w.tasks_per_run
+    call = w.aws_call_seconds
     gb_price = p.gb_second(s.architecture)
+    write_units = math.ceil(w.item_bytes / DYNAMODB_WRITE_UNIT_BYTES) if w.item_bytes else 1
+    fanout_ledger = s.fanout and s.ledger
     lines: list[CostLine] = []
 
     def add(key: str, description: str, quantity: float, unit: str, unit_price: float) -> None:
@@ -749,14 +1020,21 @@ def estimate_monthly_cost(
             p.scheduled_rule_event_per_million / 1e6)
 
     # The scheduled function (recorder or producer).
+    batches = 0
     if s.fanout:
         send_calls, send_billed = _batched_chunks(n, s.send_batch_size, w.bytes_per_task)
-        function_work = math.ceil(send_calls / s.send_concurrency) * w.aws_call_seconds
+        batches = _batched_chunks(n, s.worker_batch_size, w.bytes_per_task)[0]
+        function_work = math.ceil(send_calls / s.send_concurrency) * call
+        if fanout_ledger:
+            function_work += s.ledger_producer_writes * call
+            if batches == 0:
+                # No task to work off: the producer's own update finishes the run.
+                function_work += s.ledger_finish_writes * call
     else:
         send_calls = send_billed = 0
         function_work = n * w.seconds_per_task
     if s.table_billing is not None:
-        function_work += s.table_writes_per_run * w.aws_call_seconds
+        function_work += s.table_writes_per_run * call
     function_gb = s.function_memory_mb / 1024
     add("function.requests", "scheduled function: Lambda requests", runs, "requests",
         p.lambda_request_per_million / 1e6)
@@ -768,9 +1046,8 @@ def estimate_monthly_cost(
 
     # Table.
     if s.table_billing == "on_demand":
-        units = math.ceil(w.item_bytes / DYNAMODB_WRITE_UNIT_BYTES) if w.item_bytes else 1
         add("dynamodb.writes", "DynamoDB on-demand write units",
-            runs * s.table_writes_per_run * units, "write units",
+            runs * s.table_writes_per_run * write_units, "write units",
             p.dynamodb_write_request_per_million / 1e6)
     elif s.table_billing == "provisioned":
         wcu_hours = s.table_write_capacity * p.hours_per_month
@@ -786,7 +1063,7 @@ def estimate_monthly_cost(
     invocations = 0.0
     if s.fanout:
         sqs_price = p.sqs_request(s.queue_type)
-        batches, receive_billed = _batched_chunks(n, s.worker_batch_size, w.bytes_per_task)
+        receive_billed = _batched_chunks(n, s.worker_batch_size, w.bytes_per_task)[1]
         invocations = runs * batches
         kind = "SendMessageBatch" if s.send_batch_size > 1 else "SendMessage"
         add("sqs.send", f"SQS {kind} requests ({s.queue_type})", runs * send_billed,
@@ -799,17 +1076,84 @@ def estimate_monthly_cost(
         add("sqs.idle_receive", f"SQS empty long polls of {s.idle_pollers} idle pollers",
             idle, "requests", sqs_price)
         worker_gb = s.worker_memory_mb / 1024
+        worker_calls = 0
+        if fanout_ledger and batches:
+            worker_calls = batches * s.ledger_batch_writes + s.ledger_finish_writes
         add("worker.requests", "worker: Lambda requests", invocations, "requests",
             p.lambda_request_per_million / 1e6)
         add("worker.duration", "worker: duration",
-            runs * (batches * w.handler_overhead_seconds + n * w.seconds_per_task) * worker_gb,
+            runs * (batches * w.handler_overhead_seconds + n * w.seconds_per_task
+                    + worker_calls * call) * worker_gb,
             "GB-seconds", gb_price)
         if w.runs_start_cold:
             environments = min(s.worker_environments_per_run, batches)
             add("worker.init", "worker: cold-start init",
                 runs * environments * w.init_seconds * worker_gb, "GB-seconds", gb_price)
+        if fanout_ledger:
+            writes = s.ledger_producer_writes + batches * s.ledger_batch_writes + s.ledger_finish_writes
+            add("ledger.writes",
+                f"run ledger: on-demand write units ({writes} writes a run)",
+                runs * writes * write_units, "write units",
+                p.dynamodb_write_request_per_million / 1e6)
 
-    log_gb = (runs + invocations) * w.log_bytes_per_invocation / BYTES_PER_GB
+    # Watchdog.
+    checks = 0.0
+    if s.watchdog_interval_minutes is not None:
+        checks = p.hours_per_month * 60 / s.watchdog_interval_minutes
+        if s.watchdog_ledger_read == "batch_get":
+            slots = runs / checks + 1
+            ledger_read_units = 0.5 * slots
+            calls = s.watchdog_aws_calls
+        else:
+            retained_months = w.ledger_age_months
+            if s.ledger_retention_days is not None:
+                retained_months = min(retained_months, s.ledger_retention_days * 24 / p.hours_per_month)
+            ledger_bytes = (runs * retained_months + 1) * w.item_bytes
+            ledger_read_units = 0.5 * math.ceil(ledger_bytes / DYNAMODB_READ_UNIT_BYTES)
+            calls = s.watchdog_aws_calls + max(1, math.ceil(ledger_bytes / DYNAMODB_SCAN_PAGE_BYTES)) - 1
+            slots = min(WATCHDOG_MAX_SLOTS, runs * WATCHDOG_LOOKBACK_DAYS * 24 / p.hours_per_month)
+        watchdog_gb = s.watchdog_memory_mb / 1024
+        add("watchdog.schedule", "watchdog: EventBridge Scheduler invocations", checks, "invocations",
+            p.scheduler_invocation_per_million / 1e6)
+        add("watchdog.requests", "watchdog: Lambda requests", checks, "requests",
+            p.lambda_request_per_million / 1e6)
+        add("watchdog.duration", "watchdog: duration",
+            checks * (w.handler_overhead_seconds + calls * call + slots * w.watchdog_seconds_per_slot)
+            * watchdog_gb, "GB-seconds", gb_price)
+        if s.watchdog_interval_minutes >= w.idle_reclaim_minutes:
+            add("watchdog.init", "watchdog: cold-start init (every check)",
+                checks * w.init_seconds * watchdog_gb, "GB-seconds", gb_price)
+        if s.fanout or s.table_billing == "on_demand":
+            how = "BatchGetItem of its window" if s.watchdog_ledger_read == "batch_get" else "Scan of the ledger"
+            add("watchdog.reads", f"watchdog: on-demand read units (state GetItem, {how})",
+                checks * (s.watchdog_state_reads + ledger_read_units), "read units",
+                p.dynamodb_read_request_per_million / 1e6)
+            add("watchdog.writes", "watchdog: on-demand write units (its state item)",
+                checks * s.watchdog_state_writes, "write units",
+                p.dynamodb_write_request_per_million / 1e6)
+
+    # Custom metrics and the dashboard.
+    if s.watchdog_interval_minutes is not None or s.dashboard:
+        metric_months = 0.0
+        published = []
+        if s.watchdog_interval_minutes is not None:
+            hours = p.hours_per_month
+            if s.watchdog_publishes_zeros:
+                metric_months += len(WATCHDOG_METRICS) * min(hours, checks) / hours
+                published.append("the watchdog's 3 on every check")
+            else:
+                metric_months += min(w.findings_per_month, len(WATCHDOG_METRICS) * hours) / hours
+                published.append(f"{_fmt_qty(w.findings_per_month)} watchdog findings")
+        if s.dashboard:
+            per_run = s.run_metrics + (s.task_metrics if s.fanout else 0)
+            metric_months += per_run * min(1.0, runs / p.hours_per_month)
+            published.append(f"{per_run} run metrics")
+        add("cloudwatch.metrics", f"CloudWatch custom metrics ({', '.join(published)})",
+            metric_months, "metric-months", p.custom_metric_per_month)
+    if s.dashboard:
+        add("cloudwatch.dashboard", "CloudWatch dashboard", 1, "dashboards", p.dashboard_per_month)
+
+    log_gb = (runs + invocations + checks) * w.log_bytes_per_invocation / BYTES_PER_GB
     lines.append(CostLine("logs.ingestion", "CloudWatch Logs ingestion", log_gb, "GB",
                           log_gb * p.logs_ingestion_per_gb))
     if s.alarms:
@@ -904,15 +1248,28 @@ def settings_differences(baseline: Settings, candidate: Settings) -> list[tuple[
 
 __all__ = [
     "DEFAULT_PRICES",
+    "DYNAMODB_READ_UNIT_BYTES",
+    "DYNAMODB_SCAN_PAGE_BYTES",
+    "DYNAMODB_WRITE_UNIT_BYTES",
     "LIBRARY_ARCHITECTURE",
     "LIBRARY_FANOUT_ALARMS",
+    "LIBRARY_LEDGER_RETENTION_DAYS",
+    "LIBRARY_OVERLAP",
     "LIBRARY_PRODUCER_MEMORY_MB",
     "LIBRARY_RECORD_FUNCTION_MEMORY_MB",
     "LIBRARY_SEND_BATCH_SIZE",
     "LIBRARY_SEND_CONCURRENCY",
     "LIBRARY_TABLE_ALARMS",
+    "LIBRARY_WATCHDOG_ALARMS",
+    "LIBRARY_WATCHDOG_INTERVAL_MINUTES",
+    "LIBRARY_WATCHDOG_MEMORY_MB",
     "LIBRARY_WORKER_BATCH_SIZE",
     "LIBRARY_WORKER_MEMORY_MB",
+    "RUN_METRICS",
+    "TASK_METRICS",
+    "WATCHDOG_LOOKBACK_DAYS",
+    "WATCHDOG_MAX_SLOTS",
+    "WATCHDOG_METRICS",
     "SCHEDULED_LAMBDA_TO_TABLE_DEFAULTS",
     "SCHEDULED_TASK_FANOUT_DEFAULTS",
     "SEED_SCHEDULED_LAMBDA",

@@ -21,6 +21,7 @@ from .runtime import (
     LOCK_SECONDS,
     MAX_ATTEMPTS,
     OVERLAP,
+    RUN_METRICS,
     TABLE_NAME,
 )
 
@@ -152,6 +153,8 @@ class ScheduledLambdaToTable(ScheduledConstruct):
         environment = {TABLE_NAME: (self.table.table_name, "the table's name (table.table_name)")}
         if settings.item_ttl_seconds is not None:
             environment[ITEM_TTL_SECONDS] = (settings.item_ttl_seconds, "item_ttl in seconds")
+        if settings.function.bundled and settings.common.dashboard:
+            environment[RUN_METRICS] = ("on", "dashboard=True")
         if not settings.function.bundled:
             # Code of the user's keeps the ledger with runtime.ledger.track_run.
             environment.update(_skeleton.ledger_environment(settings.common, self.table, scheduled=True))
@@ -189,6 +192,8 @@ class ScheduledLambdaToTable(ScheduledConstruct):
                 "ledger": self.table,
                 "deadLetterQueue": self.dead_letter_queue,
             },
+            ledger=self.table,
+            dead_letter_queues=[("Failed runs", self.dead_letter_queue)],
         )
         self.dead_letter_alarm, self.errors_alarm = alarms["DeadLetterAlarm"], alarms["ErrorsAlarm"]
 
@@ -216,7 +221,10 @@ def _resolve(id: str, props: Mapping[str, Any]) -> _Settings:
         props,
         id="Function",
         prefix="",
-        reserved=(TABLE_NAME, ITEM_TTL_SECONDS, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS),
+        reserved=(
+            TABLE_NAME, ITEM_TTL_SECONDS, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS,
+            RUN_METRICS,
+        ),
         bundled_handler=_assets.handler_path("record_run"),
         default_memory_size=_defaults.RECORD_FUNCTION_MEMORY_MB,
         default_timeout=_defaults.RECORD_FUNCTION_TIMEOUT,

@@ -338,6 +338,13 @@ class ScheduledTaskFanout(ScheduledConstruct):
                 "webhookSecret": self.webhook_secret,
                 "ledger": self.ledger_table,
             },
+            ledger=self.ledger_table,
+            webhook_secret=self.webhook_secret,
+            dead_letter_queues=[
+                (label, queue)
+                for label, queue in (("Failed tasks", self.dead_letter_queue), ("Failed runs", self.run_dead_letter_queue))
+                if queue is not None
+            ],
         )
         self.run_dead_letter_alarm = alarms["RunDeadLetterAlarm"]
         self.dead_letter_alarm = alarms.get("DeadLetterAlarm")

@@ -384,3 +384,54 @@ def test_track_run_skips_a_slot_while_the_previous_run_runs(
     assert item(dynamodb, table, "default/nightly#2026-12-02T02:00:00Z")["status"] == "succeeded"
     # and the lock is released, so the next slot runs
     assert handler({**TABLE_EVENT, "execution_id": "exec-v", "scheduled_time": "2026-12-02T02:10:00Z"}, lambda_context("req-3")) == "done"
+
+
+def emf_lines(output: str) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"_aws"' in line]
+
+
+def test_run_metrics_are_published_once_by_the_finisher_only_with_run_metrics_on(
+    dynamodb: Any, config: LedgerConfig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN RUN_METRICS is off (the default): finishing a run publishes nothing
+    monkeypatch.delenv("RUN_METRICS", raising=False)
+    quiet = ledger.start_run(dynamodb, config, run_at(T0 - timedelta(hours=1)), request_id="r0", now=T0 - timedelta(hours=1))
+    ledger.finish_run(dynamodb, config, quiet.run_id, attempts=1, now=T0 - timedelta(minutes=59))
+    assert emf_lines(capsys.readouterr().out) == []
+
+    # GIVEN RUN_METRICS=on and a fan-out run of 3 tasks, one dead-lettered
+    monkeypatch.setenv("RUN_METRICS", "on")
+    start = ledger.start_run(dynamodb, config, run_at(T0), request_id="req-1", now=T0)
+    ledger.finish_sending(dynamodb, config, start.run_id, sent=3, now=T0)
+    ledger.record_batch(dynamodb, config, {start.run_id: BatchCounts(succeeded=2)}, now=T0 + timedelta(seconds=30))
+    # WHEN the last batch finishes it, and a late duplicate update arrives
+    ledger.record_batch(
+        dynamodb, config, {start.run_id: BatchCounts(dead_lettered=1, failures=[("e-1/2", "boom")])},
+        now=T0 + timedelta(seconds=42),
+    )
+    assert ledger._finish(dynamodb, config.table_name, start.run_id, "succeeded", T0, release=False) is None
+
+    # THEN one record: status, duration and counts, under the schedule's dimension
+    (record,) = emf_lines(capsys.readouterr().out)
+    assert record["Schedule"] == "default/nightly"
+    assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ScheduledTasks"
+    assert {k: record[k] for k in ("RunPartiallyFailed", "RunDuration", "TasksSent", "TasksSucceeded",
+                                   "TasksFailed", "TasksDeadLettered")} == {
+        "RunPartiallyFailed": 1,
+        "RunDuration": 42.0,
+        "TasksSent": 3,
+        "TasksSucceeded": 2,
+        "TasksFailed": 0,
+        "TasksDeadLettered": 1,
+    }
+
+    # AND a skipped slot publishes RunSkipped
+    nxt = ledger.start_run(dynamodb, config, run_at(T0 + timedelta(hours=1), "e-2"), request_id="r2",
+                           now=T0 + timedelta(hours=1))
+    overlapped = ledger.start_run(dynamodb, config, run_at(T0 + timedelta(hours=1, minutes=5), "e-3"),
+                                  request_id="r3", now=T0 + timedelta(hours=1, minutes=5))
+    assert nxt.should_work and overlapped.outcome == "skipped"
+    (skipped,) = emf_lines(capsys.readouterr().out)
+    assert skipped["RunSkipped"] == 1 and "TasksSent" not in skipped

@@ -250,3 +250,20 @@ def test_handler_logs_no_environment_or_event(
     assert RUN_ID in logged
     assert table not in logged
     assert SCHEDULE_ARN not in logged
+
+
+def test_handler_publishes_the_run_metrics_once_with_run_metrics_on(
+    table: str, lambda_env: pytest.MonkeyPatch, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    lambda_env.setenv("TABLE_NAME", table)
+    lambda_env.setenv("RUN_METRICS", "on")
+
+    handler(EVENT, lambda_context("req-1"))
+    handler(EVENT, lambda_context("req-2"))  # a duplicate delivery publishes nothing
+
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert len(records) == 1
+    assert (records[0]["RunSucceeded"], records[0]["RunDuration"]) == (1, 0.0)
+    assert records[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Schedule"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 import os
 import uuid
 from collections.abc import Callable
@@ -517,17 +518,10 @@ def test_handler_alerts_each_problem_once_and_sets_watching_since_once(
     # WHEN the watchdog runs for the first time
     first = watchdog.handler({}, None, now=at("2026-12-01T12:00:00Z"))
 
-    # THEN it starts watching now and reports nothing
+    # THEN it starts watching now, reports nothing and publishes no metric (nothing is non-zero)
     assert first["watching_since"] == "2026-12-01T12:00:00Z"
     assert first["metrics"] == {"MissedRuns": 0, "LateRuns": 0, "FailedRuns": 0}
-    record = metrics_lines(capsys.readouterr().out)[-1]
-    assert (record["MissedRuns"], record["LateRuns"], record["FailedRuns"]) == (0, 0, 0)
-    assert record["Schedule"] == "default/job"
-    assert record["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
-        {"Name": "MissedRuns", "Unit": "Count"},
-        {"Name": "LateRuns", "Unit": "Count"},
-        {"Name": "FailedRuns", "Unit": "Count"},
-    ]
+    assert metrics_lines(capsys.readouterr().out) == []
 
     # GIVEN the 2 December run failed and the 3 December run never came
     put_run(dynamodb, table, "2026-12-02T09:00:00Z", "failed")
@@ -541,26 +535,29 @@ def test_handler_alerts_each_problem_once_and_sets_watching_since_once(
         "late": [],
         "failed": ["2026-12-02T09:00:00Z"],
     }
-    record = metrics_lines(capsys.readouterr().out)[-1]
-    assert (record["MissedRuns"], record["LateRuns"], record["FailedRuns"]) == (1, 0, 1)
+    (record,) = metrics_lines(capsys.readouterr().out)
+    assert (record["MissedRuns"], record["FailedRuns"]) == (1, 1)
+    assert "LateRuns" not in record
+    assert record["Schedule"] == "default/job"
+    assert record["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "MissedRuns", "Unit": "Count"},
+        {"Name": "FailedRuns", "Unit": "Count"},
+    ]
+    # AND both slots are settled: alerted, they need no more reads
+    assert state_item(dynamodb, table)["settled_through"] == {"S": "2026-12-03T09:00:00Z"}
 
     # WHEN it runs again, nothing having changed
     third = watchdog.handler({}, None, now=at("2026-12-03T11:00:00Z"))
 
-    # THEN the problems are still current but not new: the metrics are 0
-    assert third["findings"]["counts"] == {"missed": 1, "late": 0, "failed": 1}
+    # THEN nothing is new and nothing is published
     assert third["new"] == {"missed": [], "late": [], "failed": []}
-    record = metrics_lines(capsys.readouterr().out)[-1]
-    assert (record["MissedRuns"], record["LateRuns"], record["FailedRuns"]) == (0, 0, 0)
+    assert third["metrics"] == {"MissedRuns": 0, "LateRuns": 0, "FailedRuns": 0}
+    assert metrics_lines(capsys.readouterr().out) == []
 
-    # AND watching_since was written once, by the first run
+    # AND watching_since was written once, by the first run; the alert memory is pruned to what is unsettled
     assert third["watching_since"] == "2026-12-01T12:00:00Z"
     assert state_item(dynamodb, table)["watching_since"] == {"S": "2026-12-01T12:00:00Z"}
-    assert json.loads(state_item(dynamodb, table)["alerted"]["S"]) == {
-        "missed": ["2026-12-03T09:00:00Z"],
-        "late": [],
-        "failed": ["2026-12-02T09:00:00Z"],
-    }
+    assert json.loads(state_item(dynamodb, table)["alerted"]["S"]) == {"missed": [], "late": [], "failed": []}
 
 
 def test_handler_reports_a_late_run_once(
@@ -575,38 +572,103 @@ def test_handler_reports_a_late_run_once(
     assert early["metrics"] == {"MissedRuns": 0, "LateRuns": 0, "FailedRuns": 0}
     assert late["metrics"] == {"MissedRuns": 0, "LateRuns": 1, "FailedRuns": 0}
     assert again["metrics"] == {"MissedRuns": 0, "LateRuns": 0, "FailedRuns": 0}
-    assert [line["LateRuns"] for line in metrics_lines(capsys.readouterr().out)] == [0, 0, 1, 0]
+    # Only the run that found it publishes (a non-zero count).
+    assert [line["LateRuns"] for line in metrics_lines(capsys.readouterr().out)] == [1]
 
 
-def test_handler_reads_every_page_of_the_scan(
-    watchdog_env: pytest.MonkeyPatch, dynamodb: Any
+def test_handler_reads_only_the_slots_it_still_watches_by_key(
+    watchdog_env: pytest.MonkeyPatch, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN an every-10-minutes schedule with 3 days of runs, each padded so the
-    # Scan needs several 1 MB pages, and one slot missing
+    # GIVEN an every-10-minutes schedule with 3 days of runs (432 slots, one missing) and
+    # 2,000 runs of other schedules in the same ledger
     table = os.environ["LEDGER_TABLE_NAME"]
     watchdog_env.setenv("SCHEDULE_EXPRESSION", "cron(0/10 * * * ? *)")
     watchdog_env.setenv("GRACE_SECONDS", "0")
     watchdog.handler({}, None, now=at("2026-11-28T00:00:00Z"))
-    padding = "x" * 3000
     moment = at("2026-11-28T00:10:00Z")
     missing = "2026-11-30T12:00:00Z"
-    while moment <= at("2026-12-01T00:00:00Z"):
-        slot = slot_key(moment)
-        if slot != missing:
-            dynamodb.put_item(
-                TableName=table,
-                Item={
-                    "run_id": {"S": f"default/job#{slot}"},
-                    "schedule": {"S": "default/job"},
-                    "slot": {"S": slot},
-                    "status": {"S": "succeeded"},
-                    "padding": {"S": padding},
-                },
-            )
-        moment += timedelta(minutes=10)
+    with ThreadPoolExecutor(8) as pool:
+        slots = []
+        while moment <= at("2026-12-01T00:00:00Z"):
+            slots.append(slot_key(moment))
+            moment += timedelta(minutes=10)
+        list(pool.map(lambda slot: put_run(dynamodb, table, slot, "succeeded"), [x for x in slots if x != missing]))
+        list(pool.map(lambda n: put_run(dynamodb, table, f"2026-11-{n % 28 + 1:02d}T00:00:{n % 60:02d}Z", "failed",
+                                         schedule=f"default/other{n}"), range(2000)))
+    calls = []
+    counted = set()
+    real = watchdog._aws.client
+
+    def counting(service: str, **kwargs: Any) -> Any:
+        client = real(service, **kwargs)  # cached: count each client's calls once
+        if service == "dynamodb" and id(client) not in counted:
+            counted.add(id(client))
+            client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+        return client
+
+    monkeypatch.setattr(watchdog._aws, "client", counting)
+    reset_caches()
+
+    # WHEN it checks at the end of the third day
     result = watchdog.handler({}, None, now=at("2026-12-01T00:00:00Z"))
+
+    # THEN it found the one missing slot, reading the 432 slots by key: 5 BatchGetItem calls, no Scan
     assert result["findings"]["slots_evaluated"] == 3 * 144
     assert result["new"]["missed"] == [missing]
+    assert calls.count("BatchGetItem") == 5 and "Scan" not in calls
+    assert state_item(dynamodb, table)["settled_through"] == {"S": "2026-12-01T00:00:00Z"}
+
+    # WHEN it checks 30 minutes later, three runs having come in
+    calls.clear()
+    for slot in ("2026-12-01T00:10:00Z", "2026-12-01T00:20:00Z", "2026-12-01T00:30:00Z"):
+        put_run(dynamodb, table, slot, "succeeded")
+    later = watchdog.handler({}, None, now=at("2026-12-01T00:30:00Z"))
+
+    # THEN it read only those three slots, in one call
+    assert later["findings"]["slots_evaluated"] == 3
+    assert calls.count("BatchGetItem") == 1 and "Scan" not in calls
+
+
+def test_a_running_run_keeps_its_slot_watched_until_it_ends_or_is_late(
+    watchdog_env: pytest.MonkeyPatch, dynamodb: Any
+) -> None:
+    table = os.environ["LEDGER_TABLE_NAME"]
+    watchdog.handler({}, None, now=at("2026-12-01T12:00:00Z"))
+    put_run(dynamodb, table, "2026-12-02T09:00:00Z", "running")
+    put_run(dynamodb, table, "2026-12-03T09:00:00Z", "succeeded")
+
+    watchdog.handler({}, None, now=at("2026-12-03T09:30:00Z"))
+    # The 2 December run is late (started over an hour ago) and alerted: settled with the one after it.
+    assert state_item(dynamodb, table)["settled_through"] == {"S": "2026-12-03T09:00:00Z"}
+
+    put_run(dynamodb, table, "2026-12-04T09:00:00Z", "running")
+    watchdog.handler({}, None, now=at("2026-12-04T09:30:00Z"))
+    # Running and not late yet: still watched, so a failure at its end is seen.
+    assert state_item(dynamodb, table)["settled_through"] == {"S": "2026-12-03T09:00:00Z"}
+    put_run(dynamodb, table, "2026-12-04T09:00:00Z", "failed")
+    ended = watchdog.handler({}, None, now=at("2026-12-04T09:45:00Z"))
+    assert ended["new"]["failed"] == ["2026-12-04T09:00:00Z"]
+    assert state_item(dynamodb, table)["settled_through"] == {"S": "2026-12-04T09:00:00Z"}
+
+
+def test_a_rate_schedule_without_start_learns_its_grid_from_a_first_run(
+    watchdog_env: pytest.MonkeyPatch, dynamodb: Any
+) -> None:
+    # GIVEN a rate(1 hour) schedule created at 08:17:31 (its fire times are on that grid)
+    table = os.environ["LEDGER_TABLE_NAME"]
+    watchdog_env.setenv("SCHEDULE_EXPRESSION", "rate(1 hour)")
+    watchdog.handler({}, None, now=at("2026-12-01T08:20:00Z"))
+    put_run(dynamodb, table, "2026-12-01T09:17:31Z", "succeeded")
+
+    # WHEN the watchdog finds that first run
+    found = watchdog.handler({}, None, now=at("2026-12-01T09:30:00Z"))
+
+    # THEN it keeps its grid, and later checks read the slots of that grid by key
+    assert found["new"] == {"missed": [], "late": [], "failed": []}
+    assert state_item(dynamodb, table)["rate_anchor"] == {"S": "2026-12-01T09:17:31Z"}
+    put_run(dynamodb, table, "2026-12-01T10:17:31Z", "succeeded")
+    later = watchdog.handler({}, None, now=at("2026-12-01T12:00:00Z"))
+    assert later["new"]["missed"] == ["2026-12-01T11:17:31Z"]
 
 
 def test_handler_names_a_missing_environment_variable(watchdog_env: pytest.MonkeyPatch) -> None:
@@ -666,3 +728,50 @@ def test_handler_counts_a_failed_post_and_still_writes_metrics(
 
     assert (result["posted"], result["post_failures"]) == (0, 1)
     assert metrics_lines(capsys.readouterr().out)[-1]["MissedRuns"] == 1
+
+
+def test_a_paused_schedule_misses_nothing_and_after_resume_only_later_slots_count(
+    watchdog_env: pytest.MonkeyPatch, dynamodb: Any
+) -> None:
+    import boto3
+
+    scheduler = boto3.client("scheduler")
+    schedule = {
+        "Name": "job",
+        "ScheduleExpression": "cron(0 9 * * ? *)",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {"Arn": "arn:aws:lambda:us-east-1:123456789012:function:job", "RoleArn": "arn:aws:iam::123456789012:role/r"},
+    }
+    # GIVEN a daily 09:00 schedule, watched since 1 December, then paused
+    watchdog.handler({}, None, now=at("2026-12-01T12:00:00Z"))
+    scheduler.create_schedule(**schedule, State="DISABLED")
+    try:
+        # WHEN the watchdog runs on 4 December, three slots having passed without a run
+        paused = watchdog.handler({}, None, now=at("2026-12-04T12:00:00Z"))
+
+        # THEN none of them is missed: the schedule was off
+        assert paused["paused"] is True
+        assert paused["findings"]["counts"]["missed"] == 0
+        assert paused["watching_since"] == "2026-12-04T12:00:00Z"
+
+        # WHEN it is resumed and the 5 December slot has no run either
+        scheduler.update_schedule(**schedule, State="ENABLED")
+        resumed = watchdog.handler({}, None, now=at("2026-12-05T12:00:00Z"))
+
+        # THEN only that slot is missed
+        assert resumed["paused"] is False
+        assert resumed["new"]["missed"] == ["2026-12-05T09:00:00Z"]
+    finally:
+        scheduler.delete_schedule(Name="job")
+
+
+def test_a_deleted_schedule_still_reports_its_missed_slots(watchdog_env: pytest.MonkeyPatch, dynamodb: Any) -> None:
+    # GIVEN no schedule of that name exists (the fixtures create none)
+    watchdog.handler({}, None, now=at("2026-12-01T12:00:00Z"))
+
+    # WHEN a slot passes without a run
+    later = watchdog.handler({}, None, now=at("2026-12-02T12:00:00Z"))
+
+    # THEN it is missed: a deleted schedule runs nothing, which is what the alarm is for
+    assert later["paused"] is False
+    assert later["new"]["missed"] == ["2026-12-02T09:00:00Z"]

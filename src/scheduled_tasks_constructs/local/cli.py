@@ -6,15 +6,21 @@ AWS endpoint (an embedded moto server by default) from the templates, and
 fires a few runs of every schedule through the synthesized functions: each
 function's own asset and layers, in processes of their own.
 ``scheduled-tasks next APP`` lists the next fire times.
+``scheduled-tasks history APP`` shows the runs each construct's run ledger
+recorded: of the deployed stacks (with your own AWS credentials; CloudFormation
+names the tables), or, with ``--endpoint URL``, of an earlier
+``run APP --endpoint URL`` on that local endpoint.
 ``scheduled-tasks main`` synthesizes the example apps and runs each of them.
 
 Also runnable as ``python -m scheduled_tasks_constructs.local.cli``.
 Progress goes to stderr, reports to stdout.
 
-Exit status: 0 when every run succeeded; 1 when a run failed, a task ended in
-a dead-letter queue or the time limit cut the run short; 2 for bad input (an
-app that is missing, fails or has no scheduled constructs, a handler that
-cannot be imported, an unreachable endpoint).
+Exit status: 0 when every run succeeded (``history``, ``next``: when they
+could list); 1 when a run failed, a task ended in a dead-letter queue or the
+time limit cut the run short; 2 for bad input (an app that is missing, fails
+or has no scheduled constructs, a handler that cannot be imported, an
+unreachable endpoint; for ``history``, no AWS credentials, a stack or table
+that is not deployed, access denied).
 """
 
 from __future__ import annotations
@@ -149,15 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        The parser, with the ``run``, ``next`` and ``main`` subcommands.
+        The parser, with the ``run``, ``next``, ``history`` and ``main``
+        subcommands.
     """
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Run the schedules of a CDK app on your machine before you deploy: "
         "ScheduledLambdaToTable and ScheduledTaskFanout constructs, their real handler code, "
         "on a local AWS endpoint (no AWS account, no Docker).",
-        epilog="Exit status: 0 all runs succeeded; 1 a run failed, a task ended in a dead-letter "
-        "queue or --timeout cut the run short; 2 bad input.",
+        epilog="Exit status: 0 all runs succeeded (next, history: listed); 1 a run failed, a task ended "
+        "in a dead-letter queue or --timeout cut the run short; 2 bad input.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -196,6 +203,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     upcoming.add_argument("--json", action="store_true", help="print the fire times as JSON")
     _add_app_options(upcoming, "list")
+
+    history = commands.add_parser(
+        "history",
+        help="show the runs the run ledgers recorded, deployed or local",
+        description="Show the newest runs each scheduled construct's run ledger recorded: status, "
+        "duration, attempts, task counts and failures. Without --endpoint, of the deployed stacks, with "
+        "your own AWS credentials: CloudFormation's DescribeStackResource names each ledger table and "
+        "schedule, and the table is scanned (IAM actions: cloudformation:DescribeStackResource, "
+        "dynamodb:Scan). With --endpoint, of what `run APP --endpoint URL` made on that local endpoint.",
+    )
+    history.add_argument(
+        "app", metavar="APP", help="the app's Python file, its folder, its cdk.json, or a synthesized cdk.out folder"
+    )
+    history.add_argument(
+        "-n", "--count", type=_positive(10_000), default=20, metavar="N",
+        help="the newest N runs of each construct (default: 20)",
+    )
+    history.add_argument("--json", action="store_true", help="print the runs as JSON, by construct path")
+    history.add_argument(
+        "--chart",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="chart the run durations under each table (default: on a terminal only, so that piped "
+        "output is the tables alone)",
+    )
+    history.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="read the run ledgers of an earlier `run APP --endpoint URL` on this local endpoint "
+        "(default: the deployed stacks)",
+    )
+    history.add_argument("--profile", metavar="P", help="AWS profile of the deployed stacks (default: boto3's)")
+    history.add_argument(
+        "--region",
+        metavar="R",
+        help="Region (default: each stack's own, else your AWS configuration's; with --endpoint, us-east-1)",
+    )
+    _add_app_options(history, "show")
 
     examples = commands.add_parser(
         "main",
@@ -280,6 +325,14 @@ def _load(
     return loaded
 
 
+def _announce_load(app: str) -> None:
+    """Say on stderr whether ``app`` is read (a cloud assembly) or synthesized."""
+    from .assembly import CloudAssembly
+
+    synthesized = CloudAssembly.is_assembly(Path(app))
+    _progress(f"{'reading' if synthesized else 'synthesizing'} {shown_path(app)}")
+
+
 def _run_loaded(loaded: Any, args: argparse.Namespace, endpoint: str, embedded: bool) -> Any:
     from .runner import run_app
 
@@ -308,10 +361,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .assembly import CloudAssembly
         from .cdk_app import resolve_app_file
 
-        synthesized = CloudAssembly.is_assembly(Path(args.app))
-        if not synthesized:
+        if not CloudAssembly.is_assembly(Path(args.app)):
             resolve_app_file(args.app)  # a missing or foreign app fails before anything starts
-        _progress(f"{'reading' if synthesized else 'synthesizing'} {shown_path(args.app)}")
+        _announce_load(args.app)
         loaded = _load(args.app, outdir=outdir, synthesize=True, context=context, only=args.construct)
         endpoint, embedded = _endpoint(stack, args)
         report = _run_loaded(loaded, args, endpoint, embedded)
@@ -368,6 +420,78 @@ def _cmd_next(args: argparse.Namespace) -> int:
             moment = datetime.fromisoformat(text)
             lines.append(f"  {text}  {moment:%a}")
     print("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from .cdk_app import parse_context
+    from .deployed import DeployedError, DeployedResources, LocalEndpointResources, aws_errors
+    from .history import format_chart, format_history, read_runs, rows_as_json
+
+    context = parse_context(args.context)
+    endpoint = args.endpoint.rstrip("/") if args.endpoint else None
+    if endpoint and args.profile:
+        raise _BadInput("--profile applies to deployed stacks; leave it out with --endpoint")
+    if endpoint:
+        from .endpoint import check_endpoint
+
+        check_endpoint(endpoint, args.region or "us-east-1")
+    _announce_load(args.app)
+    with tempfile.TemporaryDirectory(prefix="scheduled-tasks-") as outdir:
+        loaded = _load(args.app, outdir=Path(outdir), synthesize=False, context=context, only=args.construct)
+    if endpoint:
+        where = LocalEndpointResources(loaded.assembly, endpoint=endpoint, region=args.region or "us-east-1")
+        missing = f"run `{PROG} run APP --endpoint {endpoint}` first"
+    else:
+        where = DeployedResources(loaded.assembly, profile=args.profile, region=args.region)
+        missing = "deleted, or deployed in another Region or account?"
+    sections = []
+    for entry in loaded.constructs:
+        section: Dict[str, Any] = {"path": entry.path, "construct": entry.construct, "table": None, "schedule": None}
+        sections.append(section)
+        if entry.resources.get("ledger") is None:
+            section["note"] = "the construct's metadata names no run ledger"
+            section["runs"] = []
+            continue
+        table, dynamodb = where.table(entry)
+        try:
+            section["schedule"] = where.schedule_key(entry)
+        except DeployedError as exc:
+            _progress(f"{entry.path}: listing every run of the table: cannot name its schedule ({exc})")
+        section["table"] = table
+        gone = f"{entry.path}: the run ledger table {table} does not exist ({missing})"
+        with aws_errors("dynamodb:Scan", f"table {table}", not_found=gone):
+            section["runs"] = read_runs(dynamodb, table, schedule=section["schedule"], limit=args.count)
+    if args.json:
+        _print_json(
+            {
+                item["path"]: {
+                    "construct": item["construct"],
+                    "table": item["table"],
+                    "schedule": item["schedule"],
+                    "runs": rows_as_json(item["runs"]),
+                }
+                for item in sections
+            }
+        )
+        return EXIT_OK
+    chart = sys.stdout.isatty() if args.chart is None else args.chart
+    blocks = []
+    for item in sections:
+        about = [item["construct"]]
+        if item["table"]:
+            about.append(f"run ledger {item['table']}")
+        if item["schedule"]:
+            about.append(f"schedule {item['schedule']}")
+        lines = [f"{item['path']}  ({', '.join(about)})"]
+        if "note" in item:
+            lines.append(item["note"])
+        else:
+            lines.append(format_history(item["runs"]))
+            if chart and item["runs"]:
+                lines += ["", format_chart(item["runs"])]
+        blocks.append("\n".join(lines))
+    print("\n\n".join(blocks))
     return EXIT_OK
 
 
@@ -449,13 +573,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from .assembly import AssemblyError
     from .cdk_app import AppError, one_line
+    from .deployed import DeployedError
     from .endpoint import EndpointError
     from .runner import RunnerError
 
-    handlers = {"run": _cmd_run, "next": _cmd_next, "main": _cmd_main}
+    handlers = {"run": _cmd_run, "next": _cmd_next, "history": _cmd_history, "main": _cmd_main}
     try:
         return handlers[args.command](args)
-    except (_BadInput, AppError, AssemblyError, RunnerError, EndpointError) as exc:
+    except (_BadInput, AppError, AssemblyError, RunnerError, EndpointError, DeployedError) as exc:
         message = " ".join(str(exc).split())
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

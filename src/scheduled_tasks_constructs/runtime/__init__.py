@@ -24,6 +24,9 @@ idempotency
     Records that a task was applied, at most once, in a DynamoDB table.
 ledger
     The run ledger: one item per scheduled slot, its status and task counts.
+watchdog
+    Compares a schedule's fire times with its run ledger: missed, late and
+    failed runs.
 
 The constants below are the names of the environment variables that the
 constructs set on the functions they create.
@@ -68,7 +71,38 @@ LOCK_SECONDS = "LOCK_SECONDS"
 LEDGER_TTL_SECONDS = "LEDGER_TTL_SECONDS"
 """Environment variable: lifetime of a run item (optional; ``expires_at``)."""
 
+SCHEDULE_NAME = "SCHEDULE_NAME"
+"""Environment variable (watchdog): the schedule's ``"<group>/<name>"``."""
+
+SCHEDULE_EXPRESSION = "SCHEDULE_EXPRESSION"
+"""Environment variable (watchdog): the schedule's expression, ``cron(...)``, ``rate(...)`` or ``at(...)``."""
+
+SCHEDULE_TIME_ZONE = "SCHEDULE_TIME_ZONE"
+"""Environment variable (watchdog): the schedule's IANA time zone."""
+
+SCHEDULE_START = "SCHEDULE_START"
+"""Environment variable (watchdog): the schedule's start, ISO 8601 (optional)."""
+
+SCHEDULE_END = "SCHEDULE_END"
+"""Environment variable (watchdog): the schedule's end, ISO 8601 (optional)."""
+
+FLEXIBLE_WINDOW_MINUTES = "FLEXIBLE_WINDOW_MINUTES"
+"""Environment variable (watchdog): the schedule's flexible time window in minutes."""
+
+GRACE_SECONDS = "GRACE_SECONDS"
+"""Environment variable (watchdog): seconds after a slot's window before it is missed."""
+
+DEADLINE_SECONDS = "DEADLINE_SECONDS"
+"""Environment variable (watchdog): seconds a run may stay ``running`` before it is late."""
+
+RUN_METRICS = "RUN_METRICS"
+"""Environment variable: ``"on"`` makes whoever finishes a run publish its run metrics (the dashboard's)."""
+
 __all__ = [
+    "RUN_METRICS",
+    "DEADLINE_SECONDS",
+    "FLEXIBLE_WINDOW_MINUTES",
+    "GRACE_SECONDS",
     "ITEM_TTL_SECONDS",
     "LEDGER_TABLE_NAME",
     "LEDGER_TTL_SECONDS",
@@ -77,6 +111,11 @@ __all__ = [
     "MAX_RECEIVE_COUNT",
     "OVERLAP",
     "QUEUE_URL",
+    "SCHEDULE_END",
+    "SCHEDULE_EXPRESSION",
+    "SCHEDULE_NAME",
+    "SCHEDULE_START",
+    "SCHEDULE_TIME_ZONE",
     "TABLE_NAME",
     "WEBHOOK_KIND",
     "WEBHOOK_MESSAGES",

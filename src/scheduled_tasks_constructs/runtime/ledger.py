@@ -43,7 +43,9 @@ ids, and a standard queue may deliver a message twice); use
 Environment: ``LEDGER_TABLE_NAME`` (the table), ``MAX_ATTEMPTS`` (deliveries
 of one run Lambda makes: a run is ``failed`` when the last one fails),
 ``MAX_RECEIVE_COUNT`` (the queue's redrive count, for the workers),
-``OVERLAP`` and ``LOCK_SECONDS``, ``LEDGER_TTL_SECONDS``.
+``OVERLAP`` and ``LOCK_SECONDS``, ``LEDGER_TTL_SECONDS``; ``RUN_METRICS``
+(``"on"``: the call that finishes a run publishes its run metrics,
+:func:`publish_run_metrics`).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from . import (
     MAX_ATTEMPTS,
     MAX_RECEIVE_COUNT,
     OVERLAP,
+    RUN_METRICS,
     WEBHOOK_KIND,
     WEBHOOK_MESSAGE_MODES,
     WEBHOOK_MESSAGES,
@@ -476,10 +479,72 @@ def _record_skip(client: Any, config: LedgerConfig, run: RunContext, holder: str
             raise
         return RunStart(run_id, "duplicate", _get(client, config.table_name, run_id))
     logger.warning("run %s skipped: %s is still running", run_id, holder)
-    return RunStart(run_id, "skipped", _aws.plain_item(response.get("Attributes", {})))
+    skipped = _aws.plain_item(response.get("Attributes", {}))
+    publish_run_metrics(skipped)
+    return RunStart(run_id, "skipped", skipped)
 
 
 # --------------------------------------------------------------------------- finishing a run
+
+
+_STATUS_METRICS = {
+    SUCCEEDED: "RunSucceeded",
+    PARTIALLY_FAILED: "RunPartiallyFailed",
+    FAILED: "RunFailed",
+    SKIPPED: "RunSkipped",
+}
+_TASK_METRICS = (
+    ("tasks_sent", "TasksSent"),
+    ("tasks_succeeded", "TasksSucceeded"),
+    ("tasks_failed", "TasksFailed"),
+    ("tasks_dead_lettered", "TasksDeadLettered"),
+)
+
+
+def run_metrics(item: Mapping[str, Any]) -> dict[str, tuple[float, str]]:
+    """The run metrics of a finished run item: its status (1), its duration and, for a fan-out, its counts.
+
+    Examples
+    --------
+    >>> run_metrics({"status": "succeeded", "started_at": "2026-12-01T09:00:00Z",
+    ...              "finished_at": "2026-12-01T09:00:42Z", "tasks_sent": 3, "tasks_succeeded": 3})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'RunSucceeded': (1, 'Count'), 'RunDuration': (42.0, 'Seconds'), 'TasksSent': (3, 'Count'),
+     'TasksSucceeded': (3, 'Count'), 'TasksFailed': (0, 'Count'), 'TasksDeadLettered': (0, 'Count')}
+    """
+    metrics: dict[str, tuple[float, str]] = {}
+    name = _STATUS_METRICS.get(str(item.get("status")))
+    if name is None:
+        return metrics
+    metrics[name] = (1, "Count")
+    try:
+        began = datetime.fromisoformat(str(item["started_at"]).replace("Z", "+00:00"))
+        ended = datetime.fromisoformat(str(item["finished_at"]).replace("Z", "+00:00"))
+        metrics["RunDuration"] = (max(0.0, (ended - began).total_seconds()), "Seconds")
+    except (KeyError, ValueError):
+        pass
+    if "tasks_sent" in item:
+        for field_name, metric in _TASK_METRICS:
+            metrics[metric] = (int(item.get(field_name, 0)), "Count")
+    return metrics
+
+
+def publish_run_metrics(item: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> bool:
+    """Publish the run metrics of a finished run when ``RUN_METRICS`` is ``"on"``; whether it did.
+
+    The constructs set ``RUN_METRICS`` with ``dashboard=True`` only: each
+    metric is a custom metric, billed for the hours it is published in.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(RUN_METRICS, "").strip().lower() != "on":
+        return False
+    metrics = run_metrics(item)
+    if not metrics:
+        return False
+    from .metrics import emit
+
+    emit(metrics, schedule=str(item.get("schedule") or MANUAL_SCHEDULE))
+    return True
 
 
 def _finish(
@@ -518,7 +583,9 @@ def _finish(
         return None
     if release:
         release_lock(client, table, run_id)
-    return _aws.plain_item(response.get("Attributes", {}))
+    finished = _aws.plain_item(response.get("Attributes", {}))
+    publish_run_metrics(finished)
+    return finished
 
 
 def finish_run(
@@ -926,9 +993,11 @@ __all__ = [
     "finish_sending",
     "give_up_claim",
     "post_summary",
+    "publish_run_metrics",
     "record_batch",
     "release_lock",
     "run_id_of",
+    "run_metrics",
     "schedule_of",
     "slot_of",
     "start_run",

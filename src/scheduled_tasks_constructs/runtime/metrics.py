@@ -6,7 +6,8 @@ on the run. The constructs' alarms and dashboards read the metrics below,
 all in namespace :data:`NAMESPACE` with one dimension, :data:`SCHEDULE`
 (the schedule's ``"<group>/<name>"``).
 
-Run metrics, written once per finished run by whoever finishes it:
+Run metrics, written once per finished run by whoever finishes it, when the
+functions have ``RUN_METRICS=on`` (the constructs set it with ``dashboard=True``):
 
 * ``RunSucceeded``, ``RunPartiallyFailed``, ``RunFailed``, ``RunSkipped``
   (``Count``, value 1);
@@ -14,7 +15,8 @@ Run metrics, written once per finished run by whoever finishes it:
 * for a fan-out, ``TasksSent``, ``TasksSucceeded``, ``TasksFailed`` and
   ``TasksDeadLettered`` (``Count``).
 
-Watchdog metrics, written on every watchdog run (0 when all is well):
+Watchdog metrics, written by a watchdog run that finds something new (only the
+non-zero ones, so a month without findings publishes none):
 ``MissedRuns``, ``LateRuns`` and ``FailedRuns`` (``Count``).
 """
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import ITEM_TTL_SECONDS, TABLE_NAME, _aws
 from .events import parse_schedule_input
-from .ledger import SUCCEEDED, run_id_of, schedule_of, slot_of
+from .ledger import SUCCEEDED, publish_run_metrics, run_id_of, schedule_of, slot_of
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +213,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
     Notes
     -----
-    Environment: ``TABLE_NAME`` (required), ``ITEM_TTL_SECONDS`` (optional).
+    Environment: ``TABLE_NAME`` (required), ``ITEM_TTL_SECONDS`` (optional),
+    ``RUN_METRICS`` (``"on"``: a recorded run publishes its run metrics).
     The DynamoDB client is created once per container. Only the run id and
     whether the item was created are logged.
     """
@@ -229,6 +230,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     run_id = result.item[PARTITION_KEY]
     if result.created:
         logger.info("recorded run %s", run_id)
+        publish_run_metrics(result.item)
     else:
         logger.info("run %s was already recorded; duplicate delivery ignored", run_id)
     return {"run_id": run_id, "created": result.created}

@@ -19,7 +19,13 @@ the schedule's start date, so deploying a watchdog on an old schedule raises
 no alarm for the past. Only a bounded window is looked at: the last
 :data:`DEFAULT_LOOKBACK` (35 days), and at most :data:`MAX_SLOTS` (10,000) of
 its most recent slots, so that ``rate(1 minute)`` stays cheap (its 35 days
-have 50,400 slots; the cap keeps the last 6.9 days of them).
+have 50,400 slots; the cap keeps the last 6.9 days of them). Within it, the
+handler reads only the slots it still watches: a run's key is
+``"<schedule>#<slot>"``, so :func:`read_runs` asks for those keys
+(``BatchGetItem``), and :func:`settled_through` moves a pointer past every
+slot that needs no more watching. A check of ``rate(1 minute)`` every 15
+minutes reads about 16 items, whether the ledger holds a day of runs or
+three months of several schedules'.
 
 The pure part (:func:`slot_key`, :func:`expected_slots`, :func:`evaluate`,
 :func:`new_findings`, :func:`remember`) calls no AWS. :func:`handler` wires it
@@ -40,7 +46,20 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .. import schedule_expressions
-from . import WEBHOOK_KIND, WEBHOOK_SECRET_ARN, _aws
+from . import (
+    DEADLINE_SECONDS,
+    FLEXIBLE_WINDOW_MINUTES,
+    GRACE_SECONDS,
+    LEDGER_TABLE_NAME,
+    SCHEDULE_END,
+    SCHEDULE_EXPRESSION,
+    SCHEDULE_NAME,
+    SCHEDULE_START,
+    SCHEDULE_TIME_ZONE,
+    WEBHOOK_KIND,
+    WEBHOOK_SECRET_ARN,
+    _aws,
+)
 from .metrics import emit
 
 logger = logging.getLogger(__name__)
@@ -70,6 +89,12 @@ FAILED_STATUSES = frozenset({"failed", "partially_failed"})
 
 WATCHDOG_SUFFIX = "#watchdog"
 """The watchdog's own state item has ``run_id`` ``"<schedule>#watchdog"``."""
+
+SETTLED_STATUSES = frozenset({"succeeded", "skipped"})
+"""Run statuses that need no more watching (a failed run needs its alert first)."""
+
+_BATCH_GET_KEYS = 100  # the most keys one BatchGetItem may ask for
+_BATCH_GET_TRIES = 8
 
 _BATCH = 2_000  # fire times asked of next_fire_times per call
 
@@ -641,48 +666,166 @@ def scan_runs(client: Any, table_name: str, schedule: str, since: str) -> list[d
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def run_id(schedule: str, slot: str) -> str:
+    """The ledger key of ``schedule``'s run of ``slot``: ``"<schedule>#<slot>"``."""
+    return f"{schedule}#{slot}"
+
+
+def read_runs(client: Any, table_name: str, schedule: str, slots: Iterable[str]) -> list[dict[str, Any]]:
+    """The ledger runs of ``schedule`` for ``slots``, read by key (``BatchGetItem``), as plain values.
+
+    A run's key is known from its slot, so the watchdog reads the few slots it
+    still watches instead of scanning a ledger that holds months of runs (and
+    other schedules' runs when it is shared). Eventually consistent reads: a
+    run written a moment ago is seen on the next check at the latest.
+
+    Parameters
+    ----------
+    client : Any
+        A boto3 DynamoDB client.
+    table_name : str
+        The ledger table.
+    schedule : str
+        ``"<group>/<name>"``.
+    slots : iterable of str
+        Slot strings (:func:`slot_key`).
+
+    Returns
+    -------
+    list of dict
+        The runs found, in no particular order (slots without a run have none).
+
+    Raises
+    ------
+    RuntimeError
+        When DynamoDB keeps leaving keys unprocessed (throttling) after
+        several tries.
+    """
+    import time
+
+    keys = [{"run_id": {"S": run_id(schedule, slot)}} for slot in dict.fromkeys(slots)]
+    found: list[dict[str, Any]] = []
+    for first in range(0, len(keys), _BATCH_GET_KEYS):
+        request: dict[str, Any] = {
+            table_name: {
+                "Keys": keys[first : first + _BATCH_GET_KEYS],
+                "ProjectionExpression": "run_id, #slot, #status, started_at, finished_at",
+                "ExpressionAttributeNames": {"#slot": "slot", "#status": "status"},
+            }
+        }
+        for attempt in range(_BATCH_GET_TRIES):
+            page = client.batch_get_item(RequestItems=request)
+            found.extend(_aws.plain_item(item) for item in page.get("Responses", {}).get(table_name, []))
+            request = page.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(min(2.0, 0.05 * 2**attempt))
+        else:
+            raise RuntimeError(f"DynamoDB left keys of {table_name} unprocessed {_BATCH_GET_TRIES} times; try again")
+    return found
+
+
+def settled_through(
+    slots: Iterable[str], runs_by_slot: Mapping[str, Any], alerted: Mapping[str, Iterable[str]], *, due_by: str
+) -> str | None:
+    """The last slot of the leading run of ``slots`` that needs no more watching, or None.
+
+    A slot is settled when its run ``succeeded`` or was ``skipped``; when its
+    run failed, or is late, and that was alerted (a late run is not watched
+    for its end: its alert is out, and the run's own summary tells how it
+    ended); and when it was due by ``due_by`` without a run and was alerted
+    missed. The walk stops at the first slot that is not settled, so every
+    slot at or before the result is settled.
+
+    Examples
+    --------
+    >>> runs = {"2026-12-01T09:00:00Z": {"status": "succeeded"}, "2026-12-02T09:00:00Z": {"status": "running"}}
+    >>> settled_through(["2026-12-01T09:00:00Z", "2026-12-02T09:00:00Z"], runs, {}, due_by="2026-12-03T00:00:00Z")
+    '2026-12-01T09:00:00Z'
+    """
+    done = {kind: set(alerted.get(kind, ())) for kind in KINDS}
+    last = None
+    for slot in sorted(slots):
+        run = runs_by_slot.get(slot)
+        status = _field(run, "status") if run is not None else None
+        if run is None:
+            settled = slot <= due_by and slot in done["missed"]
+        elif status in SETTLED_STATUSES:
+            settled = True
+        elif status in FAILED_STATUSES:
+            settled = slot in done["failed"]
+        else:
+            settled = slot in done["late"]
+        if not settled:
+            break
+        last = slot
+    return last
+
+
 def _load_state(client: Any, table_name: str, state_id: str, now: datetime) -> dict[str, Any]:
-    """The watchdog's state item; written (``watching_since = now``) when it does not exist."""
+    """The watchdog's state item; written (``watching_since = now``) when it does not exist.
+
+    Read first, written only when missing: a conditional write that fails is
+    still billed, and the item exists on every check but the first.
+    """
     from botocore.exceptions import ClientError
 
-    try:
-        client.put_item(
-            TableName=table_name,
-            Item={
-                "run_id": {"S": state_id},
-                "watching_since": {"S": slot_key(now)},
-                "alerted": {"S": json.dumps({kind: [] for kind in KINDS})},
-                "version": {"N": "0"},
-            },
-            ConditionExpression="attribute_not_exists(run_id)",
-        )
-    except ClientError as exc:
-        if _aws.error_code(exc) != "ConditionalCheckFailedException":
-            raise
-    item = client.get_item(
-        TableName=table_name, Key={"run_id": {"S": state_id}}, ConsistentRead=True
-    )["Item"]
-    return {key: _aws.plain(value) for key, value in item.items()}
+    key = {"run_id": {"S": state_id}}
+    item = client.get_item(TableName=table_name, Key=key, ConsistentRead=True).get("Item")
+    if item is None:
+        fresh = {
+            "run_id": {"S": state_id},
+            "watching_since": {"S": slot_key(now)},
+            "alerted": {"S": json.dumps({kind: [] for kind in KINDS})},
+            "version": {"N": "0"},
+        }
+        try:
+            client.put_item(TableName=table_name, Item=fresh, ConditionExpression="attribute_not_exists(run_id)")
+            item = fresh
+        except ClientError as exc:
+            if _aws.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            # Another check created it a moment ago: read what it wrote.
+            item = client.get_item(TableName=table_name, Key=key, ConsistentRead=True)["Item"]
+    return {name: _aws.plain(value) for name, value in item.items()}
 
 
 def _save_state(
-    client: Any, table_name: str, state_id: str, version: int, state: AlertState, now: datetime
+    client: Any,
+    table_name: str,
+    state_id: str,
+    version: int,
+    state: AlertState,
+    now: datetime,
+    *,
+    watching_since: datetime,
+    settled: str | None = None,
+    rate_anchor: str | None = None,
 ) -> bool:
     """Write the alert state if nobody else did since ``version``; False when someone did."""
     from botocore.exceptions import ClientError
 
+    expression = "SET alerted = :a, version = :next, checked_at = :now, watching_since = :since"
+    values = {
+        ":a": {"S": json.dumps({kind: sorted(state[kind]) for kind in KINDS})},
+        ":next": {"N": str(version + 1)},
+        ":v": {"N": str(version)},
+        ":now": {"S": slot_key(now)},
+        ":since": {"S": slot_key(watching_since)},
+    }
+    if settled is not None:
+        expression += ", settled_through = :settled"
+        values[":settled"] = {"S": settled}
+    if rate_anchor is not None:
+        expression += ", rate_anchor = :anchor"
+        values[":anchor"] = {"S": rate_anchor}
     try:
         client.update_item(
             TableName=table_name,
             Key={"run_id": {"S": state_id}},
-            UpdateExpression="SET alerted = :a, version = :next, checked_at = :now",
+            UpdateExpression=expression,
             ConditionExpression="version = :v",
-            ExpressionAttributeValues={
-                ":a": {"S": json.dumps({kind: sorted(state[kind]) for kind in KINDS})},
-                ":next": {"N": str(version + 1)},
-                ":v": {"N": str(version)},
-                ":now": {"S": slot_key(now)},
-            },
+            ExpressionAttributeValues=values,
         )
     except ClientError as exc:
         if _aws.error_code(exc) != "ConditionalCheckFailedException":
@@ -691,6 +834,35 @@ def _save_state(
     return True
 
 
+def schedule_state(schedule: str) -> str:
+    """The deployed schedule's state: ``"ENABLED"``, ``"DISABLED"``, or ``"NOT_FOUND"``.
+
+    Parameters
+    ----------
+    schedule : str
+        ``"<group>/<name>"``.
+
+    Returns
+    -------
+    str
+        What ``scheduler:GetSchedule`` says; ``"NOT_FOUND"`` when the schedule
+        does not exist (it was deleted: its slots are then missed, as they are).
+
+    Raises
+    ------
+    botocore.exceptions.ClientError
+        For any other error (``AccessDeniedException`` among them).
+    """
+    from botocore.exceptions import ClientError
+
+    group, _, name = schedule.partition("/")
+    try:
+        found = _aws.client("scheduler").get_schedule(GroupName=group, Name=name)
+    except ClientError as exc:
+        if _aws.error_code(exc) == "ResourceNotFoundException":
+            return "NOT_FOUND"
+        raise
+    return str(found.get("State", "ENABLED"))
 
 
 def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[str, Any]:
@@ -708,8 +880,9 @@ def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[st
     Returns
     -------
     dict
-        ``schedule``, ``watching_since``, ``findings`` (the current ones, see
-        :meth:`Findings.as_dict`), ``new`` (slot lists of the findings alerted
+        ``schedule``, ``paused`` (whether the schedule is disabled),
+        ``watching_since``, ``findings`` (the current ones among the slots
+        still watched, see :meth:`Findings.as_dict`), ``new`` (slot lists of the findings alerted
         by this run), ``metrics`` (the values written) and ``posted`` /
         ``post_failures`` (webhook messages).
 
@@ -726,62 +899,114 @@ def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[st
     (default 0), ``GRACE_SECONDS`` (default 300), ``DEADLINE_SECONDS``
     (default 3600), ``WEBHOOK_SECRET_ARN`` and ``WEBHOOK_KIND`` (optional).
 
-    The state item ``"<schedule>#watchdog"`` holds ``watching_since`` (written
-    once, by a conditional put on the first run), ``alerted`` (JSON: the
+    The state item ``"<schedule>#watchdog"`` holds ``settled_through`` (the
+    last slot of the leading run of settled slots, :func:`settled_through`:
+    the next check reads the slots after it), ``rate_anchor`` (for a rate
+    schedule without a start: a run's slot, which fixes the grid of its fire
+    times; until the first run is found, each check looks for one with a
+    ``Scan``), ``watching_since`` (written
+    by a conditional put on the first run, and moved to the time of any run
+    that finds the schedule disabled: a paused schedule misses nothing, and
+    after a resume only later slots count), ``alerted`` (JSON: the
     slots already alerted per kind, pruned to the lookback window) and a
     ``version`` for optimistic locking: two overlapping runs never alert the
     same slot twice.
 
     The metrics ``MissedRuns``, ``LateRuns`` and ``FailedRuns`` count the NEW
-    findings of this run (0 when nothing new), so an alarm on
+    findings of this run and are published only when not 0 (a custom
+    metric bills for the hours it is published in, so a month without
+    findings publishes none; the alarms treat no data as OK), so an alarm on
     ``MissedRuns >= 1`` fires once per newly missed slot and returns to OK on
     the next run, instead of staying in alarm for the 35 days a missed slot
     stays in the window. The state is saved before anything is posted: a
     webhook message is sent at most once (a failed post is logged, not
     retried); the metrics are the reliable signal.
     """
-    table_name = _aws.required_env("LEDGER_TABLE_NAME")
-    schedule = _aws.required_env("SCHEDULE_NAME")
-    expression = _aws.required_env("SCHEDULE_EXPRESSION")
-    time_zone = os.environ.get("SCHEDULE_TIME_ZONE", "").strip() or "UTC"
-    start = _env_instant("SCHEDULE_START")
-    end = _env_instant("SCHEDULE_END")
-    flexible = _env_int("FLEXIBLE_WINDOW_MINUTES", 0)
-    grace = timedelta(seconds=_env_int("GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
-    deadline = timedelta(seconds=_env_int("DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS))
+    table_name = _aws.required_env(LEDGER_TABLE_NAME)
+    schedule = _aws.required_env(SCHEDULE_NAME)
+    expression = _aws.required_env(SCHEDULE_EXPRESSION)
+    time_zone = os.environ.get(SCHEDULE_TIME_ZONE, "").strip() or "UTC"
+    start = _env_instant(SCHEDULE_START)
+    end = _env_instant(SCHEDULE_END)
+    flexible = _env_int(FLEXIBLE_WINDOW_MINUTES, 0)
+    grace = timedelta(seconds=_env_int(GRACE_SECONDS, DEFAULT_GRACE_SECONDS))
+    deadline = timedelta(seconds=_env_int(DEADLINE_SECONDS, DEFAULT_DEADLINE_SECONDS))
     secret_id = os.environ.get(WEBHOOK_SECRET_ARN, "").strip() or None
     moment = _aws.utc(now)
     client = _aws.client("dynamodb")
     state_id = schedule + WATCHDOG_SUFFIX
 
+    # A paused (disabled) schedule fires nothing, so nothing it skips is missed:
+    # the watchdog then watches from now on, and after a resume only later slots count.
+    paused = schedule_state(schedule) == "DISABLED"
+    needs_anchor = schedule_expressions.parse_expression(expression).kind == "rate" and start is None
     for _ in range(5):
         state = _load_state(client, table_name, state_id, moment)
         watching_since = _parse_instant("watching_since", state["watching_since"])
         assert watching_since is not None
-        since = slot_key(max(watching_since, moment - DEFAULT_LOOKBACK))
-        runs = scan_runs(client, table_name, schedule, since)
+        if paused:
+            watching_since = max(watching_since, moment)
+        # Slots at or before settled_through need no more reads: the watchdog reads only
+        # the slots it still watches, by key, however many runs the ledger holds.
+        settled = _parse_instant_or_none(state.get("settled_through"))
+        watch_from = max(watching_since, settled) if settled is not None else watching_since
+        lower = max(watch_from, moment - DEFAULT_LOOKBACK)
+        anchor = _parse_instant_or_none(state.get("rate_anchor")) if needs_anchor else None
+        if needs_anchor and anchor is None:
+            # A rate schedule without a start fires on the grid of its creation time,
+            # known here from a run: until one is found, look for it (a Scan).
+            runs = scan_runs(client, table_name, schedule, slot_key(lower))
+            on_grid = sorted(m for m in (_parse_instant_or_none(_field(r, "slot")) for r in runs) if m is not None)
+            anchor = on_grid[0] if on_grid else None
+        else:
+            wanted = expected_slots(
+                expression, time_zone, after=lower, until=moment, start=start, end=end, created_at=anchor
+            )
+            runs = read_runs(client, table_name, schedule, (slot_key(slot) for slot in wanted))
         findings = evaluate(
             expression,
             time_zone,
             runs=runs,
             now=moment,
-            watching_since=watching_since,
+            watching_since=watch_from,
             start=start,
             end=end,
             flexible_window_minutes=flexible,
             grace=grace,
             deadline=deadline,
+            created_at=anchor,
         )
         alerted = {kind: set(slots) for kind, slots in json.loads(state["alerted"]).items()}
         fresh = new_findings(findings, alerted)
         updated = remember(alerted, fresh, oldest=findings.window_start)
-        if _save_state(client, table_name, state_id, int(state["version"]), updated, moment):
+        watched = expected_slots(
+            expression, time_zone, after=lower, until=moment, start=start, end=end, created_at=anchor or watch_from
+        )
+        by_slot = {key: run for run in runs if (key := _normal_slot(_field(run, "slot"))) is not None}
+        now_settled = settled_through(
+            (slot_key(slot) for slot in watched), by_slot, updated, due_by=findings.window_end or slot_key(lower)
+        )
+        if _save_state(
+            client,
+            table_name,
+            state_id,
+            int(state["version"]),
+            updated,
+            moment,
+            watching_since=watching_since,
+            settled=now_settled,
+            rate_anchor=slot_key(anchor) if anchor is not None else None,
+        ):
             break
     else:
         raise RuntimeError(f"the watchdog state {state_id} kept changing; try again")
 
+    # Only non-zero counts are written: a month without findings publishes no metric
+    # (custom metrics bill by the hours they are published in); the alarms treat no data as OK.
     values = {METRIC_NAMES[kind]: count for kind, count in fresh.counts.items()}
-    emit({name: (value, "Count") for name, value in values.items()}, schedule=schedule)
+    published = {name: (value, "Count") for name, value in values.items() if value}
+    if published:
+        emit(published, schedule=schedule)
 
     posted = failures = 0
     if secret_id is not None:
@@ -800,6 +1025,7 @@ def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[st
                     logger.warning("webhook post for %s %s failed: %s", kind, slot, exc)
     return {
         "schedule": schedule,
+        "paused": paused,
         "watching_since": slot_key(watching_since),
         "findings": findings.as_dict(),
         "new": fresh.by_kind(),
@@ -817,6 +1043,7 @@ __all__ = [
     "KINDS",
     "MAX_SLOTS",
     "METRIC_NAMES",
+    "SETTLED_STATUSES",
     "WATCHDOG_SUFFIX",
     "AlertState",
     "Findings",
@@ -826,6 +1053,10 @@ __all__ = [
     "handler",
     "new_findings",
     "remember",
+    "read_runs",
+    "run_id",
     "scan_runs",
+    "schedule_state",
+    "settled_through",
     "slot_key",
 ]
