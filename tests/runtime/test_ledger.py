@@ -435,3 +435,26 @@ def test_run_metrics_are_published_once_by_the_finisher_only_with_run_metrics_on
     assert nxt.should_work and overlapped.outcome == "skipped"
     (skipped,) = emf_lines(capsys.readouterr().out)
     assert skipped["RunSkipped"] == 1 and "TasksSent" not in skipped
+
+
+def test_a_late_duplicate_of_a_finished_slot_gives_the_overlap_lock_back(dynamodb: Any, config: LedgerConfig) -> None:
+    # GIVEN a run that finished, and a duplicate delivery of its slot arriving afterwards
+    start = ledger.start_run(dynamodb, config, run_at(T0), request_id="req-1", now=T0)
+    ledger.finish_run(dynamodb, config, start.run_id, attempts=1, now=T0 + timedelta(seconds=5))
+    late = ledger.start_run(dynamodb, config, run_at(T0), request_id="req-2", now=T0 + timedelta(seconds=30))
+    assert late.outcome == "duplicate"
+    # THEN no lock is left behind, and the next slot runs
+    assert item(dynamodb, config.table_name, "default/nightly#lock") == {}
+    following = ledger.start_run(dynamodb, config, run_at(T0 + timedelta(minutes=5), "e-2"), request_id="req-3",
+                                 now=T0 + timedelta(minutes=5))
+    assert following.outcome == "started"
+
+
+def test_a_duplicate_while_the_run_works_keeps_its_lock(dynamodb: Any, config: LedgerConfig) -> None:
+    start = ledger.start_run(dynamodb, config, run_at(T0), request_id="req-1", now=T0)
+    again = ledger.start_run(dynamodb, config, run_at(T0), request_id="req-2", now=T0 + timedelta(seconds=5))
+    assert again.outcome == "duplicate"
+    assert item(dynamodb, config.table_name, "default/nightly#lock")["holder"] == start.run_id
+    overlapped = ledger.start_run(dynamodb, config, run_at(T0 + timedelta(minutes=5), "e-2"), request_id="req-3",
+                                  now=T0 + timedelta(minutes=5))
+    assert overlapped.outcome == "skipped"

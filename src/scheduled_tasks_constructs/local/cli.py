@@ -10,6 +10,9 @@ function's own asset and layers, in processes of their own.
 recorded: of the deployed stacks (with your own AWS credentials; CloudFormation
 names the tables), or, with ``--endpoint URL``, of an earlier
 ``run APP --endpoint URL`` on that local endpoint.
+``scheduled-tasks pause|resume APP --construct PATH`` turns a deployed schedule
+off or on, every other attribute kept; ``status APP`` shows each deployed
+schedule's state, next fire times and last runs (:mod:`.operate`).
 ``scheduled-tasks main`` synthesizes the example apps and runs each of them.
 
 Also runnable as ``python -m scheduled_tasks_constructs.local.cli``.
@@ -241,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="Region (default: each stack's own, else your AWS configuration's; with --endpoint, us-east-1)",
     )
     _add_app_options(history, "show")
+
+    from .operate import add_commands
+
+    add_commands(commands, _add_app_options)
 
     examples = commands.add_parser(
         "main",
@@ -495,6 +502,18 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_operate(args: argparse.Namespace) -> int:
+    """``pause``, ``resume`` and ``status``: the app's deployed schedules (:mod:`.operate`)."""
+    from .cdk_app import parse_context
+    from .operate import commands
+
+    context = parse_context(args.context)
+    _announce_load(args.app)
+    with tempfile.TemporaryDirectory(prefix="scheduled-tasks-") as outdir:
+        loaded = _load(args.app, outdir=Path(outdir), synthesize=False, context=context, only=args.construct)
+    return commands()[args.command](loaded, args)
+
+
 def _cmd_main(args: argparse.Namespace) -> int:
     folder = Path(args.examples)
     apps = sorted(folder.glob("*/app.py")) if folder.is_dir() else []
@@ -577,7 +596,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from .endpoint import EndpointError
     from .runner import RunnerError
 
-    handlers = {"run": _cmd_run, "next": _cmd_next, "history": _cmd_history, "main": _cmd_main}
+    handlers = {
+        "run": _cmd_run,
+        "next": _cmd_next,
+        "history": _cmd_history,
+        "pause": _cmd_operate,
+        "resume": _cmd_operate,
+        "status": _cmd_operate,
+        "main": _cmd_main,
+    }
     try:
         return handlers[args.command](args)
     except (_BadInput, AppError, AssemblyError, RunnerError, EndpointError, DeployedError) as exc:

@@ -21,7 +21,9 @@ A run item holds:
     failed and will be retried, and that failed for the last time (the queue
     then moves them to its dead-letter queue).
 ``failures``
-    The first :data:`MAX_FAILURES_KEPT` dead-lettered tasks, ``{task_id, error}``.
+    The first dead-lettered tasks, ``{task_id, error}``: each batch adds up
+    to :data:`MAX_FAILURES_KEPT` while the list holds fewer, so it keeps at
+    least that many when as many were dead-lettered, and fewer than twice.
 
 No update reads, modifies and writes: each is one ``UpdateItem`` with
 ``ADD`` or a condition. A run is finished when the producer is done and every
@@ -390,20 +392,24 @@ def start_run(
     Notes
     -----
     One conditional ``UpdateItem`` claims the run: it succeeds when the
-    item is new, or when the run is still ``running`` (or ``failed`` by an
-    earlier delivery that Lambda now retries), its tasks are not all sent,
-    and no other delivery holds a live claim. Otherwise the delivery is a
-    duplicate. With ``overlap="skip"``, the schedule's lock is taken first.
+    item is new, or when the run is still ``running`` (or ``failed``: a
+    later delivery of a failed slot, a Scheduler redelivery or a re-run,
+    runs it again), its tasks are not all sent, and no other delivery holds
+    a live claim. Otherwise the delivery is a duplicate. With
+    ``overlap="skip"``, the schedule's lock is taken first; a duplicate of
+    a slot that has finished gives it back at once.
     """
     from botocore.exceptions import ClientError
 
     moment = _aws.utc(now)
     schedule, slot, run_id = schedule_of(run), slot_of(run), run_id_of(run)
     table = config.table_name
+    took_lock = False
     if config.overlap == "skip" and schedule != MANUAL_SCHEDULE:
         holder = _take_lock(client, config, schedule, run_id, _lock_clock(run, moment))
         if holder is not None:
             return _record_skip(client, config, run, holder, moment)
+        took_lock = True
     values: dict[str, Any] = {
         ":schedule": {"S": schedule},
         ":slot": {"S": slot},
@@ -440,7 +446,12 @@ def start_run(
     except ClientError as exc:
         if not _conditional_failed(exc):
             raise
-        return RunStart(run_id, "duplicate", _get(client, table, run_id))
+        existing = _get(client, table, run_id)
+        if took_lock and existing.get("status") in FINAL_STATUSES:
+            # A late duplicate of a finished slot re-took the lock above: give it back, or the
+            # next slot would be skipped for a run that is over.
+            release_lock(client, table, run_id)
+        return RunStart(run_id, "duplicate", existing)
     item = _aws.plain_item(response.get("Attributes", {}))
     return RunStart(run_id, "started" if item.get("attempts") == 1 else "retry", item)
 
