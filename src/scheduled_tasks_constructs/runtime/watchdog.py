@@ -958,11 +958,15 @@ def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[st
             runs = scan_runs(client, table_name, schedule, slot_key(lower))
             on_grid = sorted(m for m in (_parse_instant_or_none(_field(r, "slot")) for r in runs) if m is not None)
             anchor = on_grid[0] if on_grid else None
+            watched = expected_slots(
+                expression, time_zone, after=lower, until=moment, start=start, end=end,
+                created_at=anchor or watch_from,
+            )
         else:
-            wanted = expected_slots(
+            watched = expected_slots(
                 expression, time_zone, after=lower, until=moment, start=start, end=end, created_at=anchor
             )
-            runs = read_runs(client, table_name, schedule, (slot_key(slot) for slot in wanted))
+            runs = read_runs(client, table_name, schedule, (slot_key(slot) for slot in watched))
         findings = evaluate(
             expression,
             time_zone,
@@ -979,9 +983,6 @@ def handler(event: Any, context: Any, *, now: datetime | None = None) -> dict[st
         alerted = {kind: set(slots) for kind, slots in json.loads(state["alerted"]).items()}
         fresh = new_findings(findings, alerted)
         updated = remember(alerted, fresh, oldest=findings.window_start)
-        watched = expected_slots(
-            expression, time_zone, after=lower, until=moment, start=start, end=end, created_at=anchor or watch_from
-        )
         by_slot = {key: run for run in runs if (key := _normal_slot(_field(run, "slot"))) is not None}
         now_settled = settled_through(
             (slot_key(slot) for slot in watched), by_slot, updated, due_by=findings.window_end or slot_key(lower)
