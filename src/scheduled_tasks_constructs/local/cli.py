@@ -12,7 +12,10 @@ names the tables), or, with ``--endpoint URL``, of an earlier
 ``run APP --endpoint URL`` on that local endpoint.
 ``scheduled-tasks pause|resume APP --construct PATH`` turns a deployed schedule
 off or on, every other attribute kept; ``status APP`` shows each deployed
-schedule's state, next fire times and last runs (:mod:`.operate`).
+schedule's state, next fire times and last runs (:mod:`.operate`);
+``trigger`` and ``backfill`` run chosen slots of a schedule with the
+Scheduler's input for them (:mod:`.operate_runs`). Each also works, with
+``--endpoint URL``, on what an earlier ``run APP --endpoint URL`` made there.
 ``scheduled-tasks main`` synthesizes the example apps and runs each of them.
 
 Also runnable as ``python -m scheduled_tasks_constructs.local.cli``.
@@ -245,9 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_app_options(history, "show")
 
-    from .operate import add_commands
+    from . import operate, operate_runs
 
-    add_commands(commands, _add_app_options)
+    operate.add_commands(commands, _add_app_options)
+    operate_runs.add_commands(commands, _add_app_options)
 
     examples = commands.add_parser(
         "main",
@@ -503,15 +507,15 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_operate(args: argparse.Namespace) -> int:
-    """``pause``, ``resume`` and ``status``: the app's deployed schedules (:mod:`.operate`)."""
+    """``pause``, ``resume``, ``status``, ``trigger`` and ``backfill`` (:mod:`.operate`, :mod:`.operate_runs`)."""
+    from . import operate, operate_runs
     from .cdk_app import parse_context
-    from .operate import commands
 
     context = parse_context(args.context)
     _announce_load(args.app)
     with tempfile.TemporaryDirectory(prefix="scheduled-tasks-") as outdir:
         loaded = _load(args.app, outdir=Path(outdir), synthesize=False, context=context, only=args.construct)
-    return commands()[args.command](loaded, args)
+    return {**operate.commands(), **operate_runs.commands()}[args.command](loaded, args)
 
 
 def _cmd_main(args: argparse.Namespace) -> int:
@@ -603,6 +607,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "pause": _cmd_operate,
         "resume": _cmd_operate,
         "status": _cmd_operate,
+        "trigger": _cmd_operate,
+        "backfill": _cmd_operate,
         "main": _cmd_main,
     }
     try:

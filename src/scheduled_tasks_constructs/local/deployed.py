@@ -510,6 +510,37 @@ class LocalEndpointResources:
                 names.sort(key=lambda n: (created[n] is not None, created[n] or 0, n))
         return names[-1], self.dynamodb
 
+    def client(self, service: str, stack: StackArtifact | None = None) -> Any:
+        """A client of ``service`` on the endpoint (every stack of a local run is in its one Region)."""
+        from .endpoint import client
+
+        return self.dynamodb if service == "dynamodb" else client(service, self.endpoint, self.region)
+
+    def run_suffix(self, entry: ConstructEntry) -> str | None:
+        """The suffix of the newest local run of the construct on the endpoint, from its run ledger's name.
+
+        Returns
+        -------
+        str or None
+            The eight hexadecimal digits; None when the ledger's template
+            names it (its name then carries no suffix) or the construct has
+            none.
+
+        Raises
+        ------
+        DeployedError
+            When no local run made the ledger.
+        """
+        for role in ("ledger", "table"):
+            ref = entry.resources.get(role)
+            if ref is None or ref.external:
+                continue
+            if self._stack_of(entry, ref).properties(str(ref.logical_id)).get("TableName") is not None:
+                continue
+            name, _ = self.table(entry, role)
+            return name[-8:]
+        return None
+
     def _literal_arn(self, entry: ConstructEntry, ref: ResourceRef) -> Any:
         try:
             return _literal(entry.stack, ref.arn, self.region)

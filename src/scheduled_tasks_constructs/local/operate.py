@@ -20,11 +20,16 @@ alone. Each prints what it is about to do and asks on a terminal unless
 zone, its next fire times (the library's schedule arithmetic) and its last
 runs from the run ledger.
 
+With ``--endpoint URL`` each acts on what an earlier ``scheduled-tasks run
+APP --endpoint URL`` made on that local endpoint (the run makes each
+schedule there too) instead of the deployed stacks.
+
 IAM actions: ``cloudformation:DescribeStackResource`` on the stacks,
 ``scheduler:GetSchedule`` (all three), ``scheduler:UpdateSchedule`` and
 ``iam:PassRole`` on the schedule's role (``pause``, ``resume``: Scheduler
 checks the role it is given again), ``dynamodb:Scan`` on the ledger
-(``status``).
+(``status``; and ``dynamodb:GetItem`` for a rate schedule without a start
+date, :func:`rate_anchor`).
 """
 
 from __future__ import annotations
@@ -115,7 +120,7 @@ def add_commands(commands: Any, add_app_options: Callable[[argparse.ArgumentPars
         parser.add_argument("app", metavar="APP", help="the app's Python file, its folder, its cdk.json, or a cdk.out folder")
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         parser.add_argument("--dry-run", action="store_true", help="print what would be done and stop")
-        _aws_options(parser)
+        aws_options(parser)
         add_app_options(parser, verb)
     status = commands.add_parser(
         "status",
@@ -127,16 +132,50 @@ def add_commands(commands: Any, add_app_options: Callable[[argparse.ArgumentPars
     status.add_argument("app", metavar="APP", help="the app's Python file, its folder, its cdk.json, or a cdk.out folder")
     status.add_argument("-n", "--count", type=int, default=5, metavar="N", help="last runs shown (default: 5)")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
-    _aws_options(status)
+    aws_options(status)
     add_app_options(status, "show")
 
 
-def _aws_options(parser: argparse.ArgumentParser) -> None:
+def aws_options(parser: argparse.ArgumentParser) -> None:
+    """``--endpoint``, ``--profile`` and ``--region``: where a verb finds the construct's resources."""
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="act on what `run APP --endpoint URL` made on this local endpoint (default: the deployed stacks)",
+    )
     parser.add_argument("--profile", metavar="P", help="AWS profile of the deployed stacks (default: boto3's)")
-    parser.add_argument("--region", metavar="R", help="Region (default: each stack's own, else your configuration's)")
+    parser.add_argument(
+        "--region",
+        metavar="R",
+        help="Region (default: each stack's own, else your configuration's; with --endpoint, us-east-1)",
+    )
 
 
-def _schedule_of(where: DeployedResources, entry: Any) -> tuple[Any, str, str]:
+def where_of(loaded: Any, args: argparse.Namespace) -> Any:
+    """The construct's resources: on the local endpoint ``--endpoint`` names, else deployed."""
+    if not getattr(args, "endpoint", None):
+        return DeployedResources(loaded.assembly, profile=args.profile, region=args.region)
+    from .deployed import LocalEndpointResources
+    from .endpoint import check_endpoint
+
+    if args.profile:
+        raise OperateError("--profile applies to deployed stacks; leave it out with --endpoint")
+    endpoint = args.endpoint.rstrip("/")
+    check_endpoint(endpoint, args.region or "us-east-1")
+    return LocalEndpointResources(loaded.assembly, endpoint=endpoint, region=args.region or "us-east-1")
+
+
+def missing_schedule(where: Any, path: str, group: str, name: str) -> str:
+    """The one line for a schedule that is not there: deleted when deployed, not made yet when local."""
+    if hasattr(where, "endpoint"):
+        return (
+            f"{path}: the schedule {group}/{name} is not on {where.endpoint}: run "
+            f"`scheduled-tasks run APP --endpoint {where.endpoint}` first"
+        )
+    return f"{path}: the schedule {group}/{name} does not exist (deleted?)"
+
+
+def schedule_of(where: Any, entry: Any) -> tuple[Any, str, str]:
     """The Scheduler client of ``entry``'s stack, and its schedule's group and name."""
     group, _, name = where.schedule_key(entry).partition("/")
     ref = entry.resources.get("schedule")
@@ -144,17 +183,16 @@ def _schedule_of(where: DeployedResources, entry: Any) -> tuple[Any, str, str]:
     return where.client("scheduler", stack), group or DEFAULT_GROUP, name
 
 
-def _get(client: Any, group: str, name: str, path: str) -> Dict[str, Any]:
+def get_schedule(where: Any, client: Any, group: str, name: str, path: str) -> Dict[str, Any]:
+    """``GetSchedule`` of the construct's schedule, without the response metadata."""
     with aws_errors(
-        "scheduler:GetSchedule",
-        f"schedule {group}/{name}",
-        not_found=f"{path}: the schedule {group}/{name} does not exist (deleted?)",
+        "scheduler:GetSchedule", f"schedule {group}/{name}", not_found=missing_schedule(where, path, group, name)
     ):
         found = client.get_schedule(GroupName=group, Name=name)
     return {key: value for key, value in found.items() if key != "ResponseMetadata"}
 
 
-def _confirm(question: str, args: argparse.Namespace, ask: Callable[[str], str]) -> None:
+def confirm(question: str, args: argparse.Namespace, ask: Callable[[str], str]) -> None:
     if args.yes:
         return
     if not sys.stdin.isatty():
@@ -163,15 +201,74 @@ def _confirm(question: str, args: argparse.Namespace, ask: Callable[[str], str])
         raise OperateError("not confirmed; nothing changed")
 
 
-def set_state(loaded: Any, args: argparse.Namespace, *, state: str, ask: Callable[[str], str] = input) -> int:
-    """``pause`` (``state="DISABLED"``) or ``resume`` (``"ENABLED"``) the one construct ``--construct`` names."""
+def rate_anchor(where: Any, entry: Any, key: str, schedule: Mapping[str, Any]) -> Tuple[Optional[datetime], str]:
+    """The instant a rate schedule without a start date counts its interval from, and where it comes from.
+
+    Scheduler fires such a schedule on the grid of the moment it was created
+    (or last updated). The run ledger knows that grid best: the watchdog's
+    ``rate_anchor``, else the oldest slot of the schedule's runs (a Scan,
+    ``dynamodb:Scan``); without either, the schedule's last modification
+    (else creation) time, to the second. ``(None, "")`` for any other
+    schedule.
+    """
+    from ..schedule_expressions import ScheduleExpressionError, parse_expression
+
+    try:
+        kind = parse_expression(str(schedule.get("ScheduleExpression", ""))).kind
+    except (ScheduleExpressionError, ValueError):
+        return None, ""
+    if kind != "rate" or schedule.get("StartDate") is not None:
+        return None, ""
+    if entry.resources.get("ledger") is not None:
+        from ..runtime.watchdog import WATCHDOG_SUFFIX
+        from .history import read_runs
+
+        table, dynamodb = where.table(entry)
+        with aws_errors("dynamodb:GetItem", f"table {table}"):
+            state = dynamodb.get_item(TableName=table, Key={"run_id": {"S": key + WATCHDOG_SUFFIX}}).get("Item") or {}
+        text = (state.get("rate_anchor") or {}).get("S")
+        if text:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")), "the watchdog's anchor"
+        with aws_errors("dynamodb:Scan", f"table {table}"):
+            runs = read_runs(dynamodb, table, schedule=key, limit=1_000_000)
+        slots = []
+        for run in runs:
+            try:
+                slots.append(datetime.fromisoformat(str(run.slot).replace("Z", "+00:00")))
+            except ValueError:
+                continue  # a manual run's slot
+        if slots:
+            return min(slots), "its oldest run in the ledger"
+    moment = schedule.get("LastModificationDate") or schedule.get("CreationDate")
+    if isinstance(moment, datetime):
+        return moment.astimezone(timezone.utc).replace(microsecond=0), "its last modification"
+    return None, ""
+
+
+def fire_time_options(schedule: Mapping[str, Any], anchor: Optional[datetime]) -> Dict[str, Any]:
+    """The ``next_fire_times`` arguments of a ``GetSchedule`` answer and a rate anchor (:func:`rate_anchor`)."""
+    return {
+        "time_zone": str(schedule.get("ScheduleExpressionTimezone") or "UTC"),
+        "start": schedule.get("StartDate"),
+        "end": schedule.get("EndDate"),
+        "created_at": anchor,
+    }
+
+
+def one_construct(loaded: Any) -> Any:
+    """The one construct a verb acts on."""
     if len(loaded.constructs) != 1:
         paths = ", ".join(c.path for c in loaded.constructs)
         raise OperateError(f"give --construct PATH matching one construct (the app has: {paths})")
-    (entry,) = loaded.constructs
-    where = DeployedResources(loaded.assembly, profile=args.profile, region=args.region)
-    client, group, name = _schedule_of(where, entry)
-    current = _get(client, group, name, entry.path)
+    return loaded.constructs[0]
+
+
+def set_state(loaded: Any, args: argparse.Namespace, *, state: str, ask: Callable[[str], str] = input) -> int:
+    """``pause`` (``state="DISABLED"``) or ``resume`` (``"ENABLED"``) the one construct ``--construct`` names."""
+    entry = one_construct(loaded)
+    where = where_of(loaded, args)
+    client, group, name = schedule_of(where, entry)
+    current = get_schedule(where, client, group, name, entry.path)
     verb = "pause" if state == "DISABLED" else "resume"
     if current.get("State") == state:
         print(f"{entry.path}: the schedule {group}/{name} is already {state}; nothing to do")
@@ -186,11 +283,11 @@ def set_state(loaded: Any, args: argparse.Namespace, *, state: str, ask: Callabl
     if args.dry_run:
         print("dry run: nothing changed")
         return 0
-    _confirm(f"{verb.capitalize()} {group}/{name}?", args, ask)
+    confirm(f"{verb.capitalize()} {group}/{name}?", args, ask)
     with aws_errors(
         "scheduler:UpdateSchedule (and iam:PassRole on its role)",
         f"schedule {group}/{name}",
-        not_found=f"{entry.path}: the schedule {group}/{name} does not exist (deleted?)",
+        not_found=missing_schedule(where, entry.path, group, name),
     ):
         client.update_schedule(**request)
     print(f"{entry.path}: {group}/{name} is {state}")
@@ -203,24 +300,20 @@ def status(loaded: Any, args: argparse.Namespace, *, now: Optional[datetime] = N
     from .history import read_runs, rows_as_json
 
     moment = now or datetime.now(timezone.utc)
-    where = DeployedResources(loaded.assembly, profile=args.profile, region=args.region)
+    where = where_of(loaded, args)
     report: Dict[str, Any] = {}
     for entry in loaded.constructs:
-        client, group, name = _schedule_of(where, entry)
-        current = _get(client, group, name, entry.path)
+        client, group, name = schedule_of(where, entry)
+        current = get_schedule(where, client, group, name, entry.path)
         expression = str(current.get("ScheduleExpression", ""))
         zone = str(current.get("ScheduleExpressionTimezone") or "UTC")
         fires: List[str] = []
         if current.get("State") != "DISABLED":
+            anchor, _ = rate_anchor(where, entry, f"{group}/{name}", current)
             fires = [
                 t.isoformat()
                 for t in next_fire_times(
-                    expression,
-                    after=moment,
-                    count=5,
-                    time_zone=zone,
-                    start=current.get("StartDate"),
-                    end=current.get("EndDate"),
+                    expression, after=moment.replace(microsecond=0), count=5, **fire_time_options(current, anchor)
                 )
             ]
         runs: List[Dict[str, Any]] = []

@@ -200,6 +200,41 @@ class ConstructPlanner:
         """The schedule's ARN as the Scheduler names it (``<aws.scheduler.schedule-arn>``)."""
         return f"arn:aws:scheduler:{self.app.region}:{ACCOUNT}:schedule/default/{self.schedule_name}"
 
+    def schedule_request(self) -> Dict[str, Any]:
+        """The ``CreateSchedule`` request of the schedule's local copy.
+
+        Its template properties resolved to the local resources (the target
+        is the local function), named as the run names it, in the
+        ``default`` group (as the run fires it), so that ``pause``,
+        ``resume``, ``status``, ``trigger`` and ``backfill`` with
+        ``--endpoint`` find it as they find a deployed one.
+        """
+        props = self.ctx.resolve(self.stack.properties(self.schedule_id))
+        request: Dict[str, Any] = {
+            key: props[key]
+            for key in (
+                "ScheduleExpression",
+                "ScheduleExpressionTimezone",
+                "State",
+                "Description",
+                "FlexibleTimeWindow",
+                "ActionAfterCompletion",
+            )
+            if key in props
+        }
+        request.setdefault("FlexibleTimeWindow", {"Mode": "OFF"})
+        for key in ("StartDate", "EndDate"):
+            moment = _aware(props.get(key))
+            if moment is not None:
+                request[key] = moment
+        target = props.get("Target") or {}
+        request["Target"] = {
+            key: target[key] for key in ("Arn", "RoleArn", "Input", "RetryPolicy", "DeadLetterConfig") if key in target
+        }
+        request["Name"] = self.schedule_name
+        request["GroupName"] = "default"
+        return request
+
     def scheduled_function(self) -> Tuple[StackArtifact, str]:
         """The stack and logical ID of the schedule's target, a function of this app."""
         located = self.app.resources.locate(self.stack, self._target_arn)

@@ -19,6 +19,10 @@ nothing else:
 
 A resource with a name in its template keeps that name; the others get
 ``<stack>-<logical ID>-<run suffix>``, as CloudFormation generates one.
+Given the suffix of an earlier run and ``reuse=True``, the resources that run
+made are used as they are (their items, messages and secrets kept), and only
+the missing ones are created: so a later ``trigger`` or ``backfill`` on the
+same endpoint lands in the same run ledger.
 
 Resources the app only imports (by name or ARN) are *external*: they are used
 on the endpoint when they exist there, created from a schema the user gives
@@ -152,6 +156,11 @@ class LocalResources:
     webhook_url : callable
         ``webhook_url(stack, logical_id_or_name) -> str``: the local sink URL
         a webhook secret holds.
+    reuse : bool, optional
+        Use a resource that already exists on the endpoint under its name (an
+        earlier run's, with the same ``suffix``) instead of failing to create
+        it; a webhook secret is then set to this run's sink URL. Default:
+        False.
     """
 
     def __init__(
@@ -163,8 +172,10 @@ class LocalResources:
         suffix: str,
         external: Dict[str, Dict[str, Any]],
         webhook_url: Callable[[str, str], str],
+        reuse: bool = False,
     ) -> None:
         self.assembly = assembly
+        self.reuse = reuse
         self.region = region
         self.suffix = suffix
         self.external = external
@@ -290,10 +301,18 @@ class LocalResources:
             if policy in props:
                 value = ctx.resolve(props[policy])
                 attributes[policy] = value if isinstance(value, str) else json.dumps(value)
-        url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        url = self._existing_queue(name) if self.reuse else None
+        if url is None:
+            url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            self._record("queue", name, stack, logical_id)
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self._record("queue", name, stack, logical_id)
         return {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
+
+    def _existing_queue(self, name: str) -> Optional[str]:
+        try:
+            return str(self.sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        except self.sqs.exceptions.QueueDoesNotExist:
+            return None
 
     def _table(self, stack: StackArtifact, logical_id: str) -> Dict[str, Any]:
         props = self.intrinsics(stack).resolve(stack.properties(logical_id))
@@ -311,7 +330,13 @@ class LocalResources:
             ]
             if indexes:
                 request[key] = indexes
-        self.dynamodb.create_table(**request)
+        try:
+            self.dynamodb.create_table(**request)
+        except self.dynamodb.exceptions.ResourceInUseException:
+            if not self.reuse:
+                raise
+            arn = f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{name}"
+            return {"Ref": name, "Arn": arn, "StreamArn": f"{arn}/stream/local"}
         ttl = props.get("TimeToLiveSpecification") or {}
         if ttl.get("Enabled") and ttl.get("AttributeName"):
             self.dynamodb.update_time_to_live(
@@ -331,7 +356,16 @@ class LocalResources:
             value = str(self.intrinsics(stack).resolve(props["SecretString"]))
         else:
             value = _generated_secret(self.intrinsics(stack).resolve(props.get("GenerateSecretString") or {}))
-        arn = self.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+        secrets_client = self.client("secretsmanager")
+        try:
+            arn = secrets_client.create_secret(Name=name, SecretString=value)["ARN"]
+        except secrets_client.exceptions.ResourceExistsException:
+            if not self.reuse:
+                raise
+            if key in self.webhook_secrets:
+                secrets_client.put_secret_value(SecretId=name, SecretString=value)
+            arn = secrets_client.describe_secret(SecretId=name)["ARN"]
+            return {"Ref": arn, "Id": arn}
         self._record("secret", name, stack, logical_id)
         return {"Ref": arn, "Id": arn}
 
@@ -346,11 +380,15 @@ class LocalResources:
         props = stack.properties(logical_id)
         name = self._name(stack, logical_id, props.get("BucketName"), 63).lower().replace("_", "-")
         s3 = self.client("s3")
-        if self.region == "us-east-1":
-            s3.create_bucket(Bucket=name)
-        else:
-            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
-        self._record("bucket", name, stack, logical_id)
+        try:
+            if self.region == "us-east-1":
+                s3.create_bucket(Bucket=name)
+            else:
+                s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+            self._record("bucket", name, stack, logical_id)
+        except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            if not self.reuse:
+                raise
         return {
             "Ref": name,
             "Arn": f"arn:aws:s3:::{name}",

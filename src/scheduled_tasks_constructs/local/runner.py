@@ -109,6 +109,15 @@ class RunOptions:
         A JSON file describing resources the app imports
         (:func:`~scheduled_tasks_constructs.local.resources.load_external_resources`).
         Default: none.
+    slots : list of datetime or None
+        Fire exactly these times (``trigger``, ``backfill``), in this order,
+        instead of the next ``runs``; a disabled schedule fires them too, as
+        a manual run does. Default: None.
+    resume_suffix : str or None
+        The run suffix of an earlier run on the same endpoint whose
+        resources (run ledger, table, queues, schedule) this run uses as they
+        are, creating only what is missing. Default: None (a new run, with
+        resources of its own).
     progress_bar : bool or None
         A progress line per run on stderr: None shows it when stderr is a
         terminal. Default: None.
@@ -126,6 +135,8 @@ class RunOptions:
     verbose: bool = False
     concurrency: int = DEFAULT_CONCURRENCY
     external_resources: Optional[str] = None
+    slots: Optional[List[datetime]] = None
+    resume_suffix: Optional[str] = None
     progress_bar: Optional[bool] = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc), repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
@@ -154,7 +165,12 @@ class _ConstructRun:
         self.planner.register_webhook()
 
     def compute_fire_times(self, after: datetime, count: int) -> None:
-        """The fire times of the next ``count`` runs after ``after``."""
+        """The fire times of the next ``count`` runs after ``after`` (or the options' ``slots``)."""
+        slots = self.app.options.slots
+        if slots is not None:
+            self.fire_times = list(slots)
+            self.report.runs_planned = len(self.fire_times)
+            return
         self.fire_times = plan_fire_times(
             self.planner.schedule, after=after, count=count, where=self.entry.path, notes=self.report.notes
         )
@@ -183,6 +199,7 @@ class _ConstructRun:
             self.ledger_name = planner.table_name(ledger)
             self.report.resources["ledger"] = self.ledger_name
         self.kind.plan(self)
+        app.put_schedule(self)
         if entry.resources.get("webhookSecret") is not None:
             self.report.results_posted = 0
         self.report.resources["run_failure_destination"] = config.on_failure_url
@@ -286,9 +303,10 @@ class _AppRun:
             assembly,
             endpoint=endpoint,
             region=self.region,
-            suffix=uuid.uuid4().hex[:8],
+            suffix=options.resume_suffix or uuid.uuid4().hex[:8],
             external=load_external_resources(options.external_resources),
             webhook_url=lambda stack, key: self.webhook_url(key),
+            reuse=options.resume_suffix is not None,
         )
         self.pools: List[FunctionPool] = []
         self.deadline = time.monotonic() + float(options.timeout_seconds)
@@ -305,6 +323,32 @@ class _AppRun:
         if self.sink is None:
             self.sink = WebhookSink()
         return self.sink.url_for(key)
+
+    def put_schedule(self, construct: "_ConstructRun") -> None:
+        """Make the construct's schedule on the endpoint (a new run replaces it; a resumed run keeps it).
+
+        The endpoint does not fire it (the run does); it is there for the
+        verbs that read or change a schedule. An endpoint that refuses it
+        costs the run nothing but a note.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request = construct.planner.schedule_request()
+        scheduler = self.resources.client("scheduler")
+        try:
+            try:
+                scheduler.get_schedule(GroupName=request["GroupName"], Name=request["Name"])
+                if self.options.resume_suffix is not None:
+                    return
+                scheduler.delete_schedule(GroupName=request["GroupName"], Name=request["Name"])
+            except scheduler.exceptions.ResourceNotFoundException:
+                pass
+            scheduler.create_schedule(**request)
+        except (BotoCoreError, ClientError) as exc:
+            construct.report.notes.append(
+                f"the schedule could not be made on the endpoint ({' '.join(str(exc).split())}): "
+                "the verbs with --endpoint will not find it"
+            )
 
     def lambda_environment(self, image: FunctionImage) -> Dict[str, str]:
         """What Lambda sets in every function, pointed at the local endpoint."""
