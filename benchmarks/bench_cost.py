@@ -16,7 +16,10 @@ differ and, for each line that moved, which of them moved it; then, for each
 example, what its run ledger and watchdog add (against the same defaults with
 ``ledger=False``, no watchdog and the alarms ``watchdog=False`` leaves), and
 what the watchdog costs a ``ScheduledLambdaToTable`` at a few schedules down
-to ``rate(1 minute)``, the most frequent one. A few sensitivity rows (not
+to ``rate(1 minute)``, the most frequent one; and one run of a million tasks
+(sharded, as ``producer_shard_size`` does by default for a producer of your
+own) against the seed's design: the cost of producing and of consuming per
+million tasks, and the run's modelled wall time (``throughput``). A few sensitivity rows (not
 targets) show how the ratio depends on the assumptions, among them the
 watchdog's first design, which scanned the whole ledger and published its
 metrics on every check.
@@ -285,6 +288,69 @@ def sensitivity() -> None:
     print(table(["system", "variation", "seed / example"], rows))
 
 
+def _load_throughput():  # noqa: ANN202 - returns a module
+    """``scheduled_tasks_constructs.throughput`` from its file (pure Python, like the cost model)."""
+    import importlib.util
+
+    name = "scheduled_tasks_constructs_throughput"
+    spec = importlib.util.spec_from_file_location(name, Path(cost.__file__).with_name("throughput.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+#: One run of a million tasks of 0.1 s.
+MILLION_WORKLOAD = cost.Workload(runs_per_month=1, tasks_per_run=1_000_000, seconds_per_task=0.1, bytes_per_task=256)
+LAMBDA_LIMIT_SECONDS = 900
+
+
+def per_million() -> tuple[float, float]:
+    """A million tasks in one run, sharded, against the seed; returns (seed $ / ours $, ours' modelled run seconds)."""
+    throughput = _load_throughput()
+    n = MILLION_WORKLOAD.tasks_per_run
+    shard = cost.LIBRARY_PRODUCER_SHARD_SIZE
+    send = throughput.estimate_send(n, shard_size=shard, memory_mb=cost.LIBRARY_PRODUCER_MEMORY_MB)
+    run = throughput.estimate_run(n, seconds_per_task=MILLION_WORKLOAD.seconds_per_task, send=send)
+    ours_settings = replace(
+        cost.SCHEDULED_TASK_FANOUT_DEFAULTS,
+        producer_shard_size=shard,
+        worker_environments_per_run=run.peak_concurrency,  # each environment the event source scales to starts cold
+    )
+    seed_send_seconds = n * MILLION_WORKLOAD.aws_call_seconds  # one SendMessage per task, one at a time
+    title = "A million tasks in one run: produced in shards and consumed, against the seed's design"
+    print(title)
+    print("-" * len(title))
+    print(f"workload: {describe_workload(MILLION_WORKLOAD)}; per run, so these are the costs per million tasks")
+    groups = {
+        "producing": ("schedule", "function.", "sqs.send"),
+        "consuming": ("sqs.receive", "sqs.delete", "worker."),
+        "run ledger": ("ledger.",),
+    }
+    rows = []
+    totals = {}
+    for label, settings in (("seed design", cost.SEED_TASK_SCHEDULER), ("ScheduledTaskFanout, sharded", ours_settings)):
+        estimate = cost.estimate_monthly_cost(settings, MILLION_WORKLOAD)
+        sums = {g: sum(l.dollars for l in estimate.lines if l.key.startswith(keys)) for g, keys in groups.items()}
+        totals[label] = sum(sums.values())
+        requests = next(l.quantity for l in estimate.lines if l.key == "function.requests")
+        rows.append([label, f"{requests:,.0f}", f"${sums['producing']:.4f}", f"${sums['consuming']:.4f}",
+                     f"${sums['run ledger']:.4f}", f"${totals[label]:.4f}"])
+    print(table(["design", "producer invocations", "producing $", "consuming $", "run ledger $", "per million $"], rows))
+    ratio = totals["seed design"] / totals["ScheduledTaskFanout, sharded"]
+    print(f"per million tasks: seed ${totals['seed design']:.4f} vs sharded ${totals['ScheduledTaskFanout, sharded']:.4f}: "
+          f"{ratio:.2f}x cheaper (monthly fixed costs, idle polling, alarms and the watchdog, left out)")
+    print(f"modelled run (throughput): send {send.seconds:.1f} s in {send.shards} shards of {shard:,} at "
+          f"{cost.LIBRARY_PRODUCER_MEMORY_MB} MB (bound {send.bound_seconds:.1f} s; CPU-bound: {send.cpu_bound}); "
+          f"worked off after {run.seconds:.0f} s end to end, {run.peak_concurrency} worker invocations at the peak, "
+          f"the event source at its cap after {run.seconds_to_full_concurrency} s")
+    print(f"the seed's producer: {n:,} SendMessage calls one at a time take {seed_send_seconds:,.0f} s, over "
+          f"Lambda's {LAMBDA_LIMIT_SECONDS} s limit: it cannot send a million tasks in one invocation at all")
+    print()
+    return ratio, run.seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     print_header("Cost benchmark")
     p = cost.DEFAULT_PRICES
@@ -317,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         cost.SCHEDULED_TASK_FANOUT_DEFAULTS, SMALL_FANOUT_WORKLOAD,
     )
     watchdog_by_schedule()
+    million_ratio, million_seconds = per_million()
     sensitivity()
     like_for_like = []
     for seed, ours, workload in (
@@ -331,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"the serverless task scheduler, the seed's work (no ledger, no watchdog): {like_for_like[1]:.2f}x "
          f"cheaper than the seed (>= {TARGET_RATIO:g}x); with them: {fanout_ratio:.2f}x",
          like_for_like[1] >= TARGET_RATIO),
+        (f"a million tasks in one run, sharded: {million_ratio:.2f}x cheaper per million than the seed "
+         f"(>= {TARGET_RATIO:g}x), worked off in {million_seconds:.0f} s modelled", million_ratio >= TARGET_RATIO),
     ])
 
 

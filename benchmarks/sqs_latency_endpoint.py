@@ -12,6 +12,13 @@ SQS (``X-Amz-Target: AmazonSQS.<Operation>``): ``SendMessage``,
 counted, not stored. ``GET /stats`` returns the counters as JSON;
 ``POST /reset`` sets them to zero.
 
+It also answers Lambda's asynchronous ``Invoke``
+(``POST /2015-03-31/functions/<name>/invocations``, REST JSON, 202 after
+the same latency), so that a sharded producer's dispatches of its shards go
+through boto3's Lambda client as in AWS; the payloads are kept (up to
+``MAX_KEPT_INVOCATIONS``) and ``GET /invocations`` returns them as a JSON
+list, in arrival order (``POST /reset`` clears them too).
+
 Run it on its own::
 
     python benchmarks/sqs_latency_endpoint.py --latency-ms 10
@@ -41,6 +48,8 @@ DEFAULT_LATENCY_MS = 10.0
 DEFAULT_MAX_SECONDS = 1800.0
 _JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 _ACCOUNT = "123456789012"
+MAX_KEPT_INVOCATIONS = 10_000
+_INVOKE_PREFIX = "/2015-03-31/functions/"
 
 
 class _Counters:
@@ -52,6 +61,7 @@ class _Counters:
         self.calls: dict[str, int] = {}
         self.messages = 0
         self.message_bytes = 0
+        self.invocations: list[Any] = []
 
     def add(self, operation: str, messages: int = 0, message_bytes: int = 0) -> None:
         with self.lock:
@@ -101,6 +111,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         if self.path.startswith("/stats"):
             self._reply(200, self.server.counters.snapshot(), "application/json")
+        elif self.path.startswith("/invocations"):
+            with self.server.counters.lock:
+                kept = list(self.server.counters.invocations)
+            self._reply(200, kept, "application/json")
         else:
             self._error(404, "NotFound", "GET /stats is the only GET path")
 
@@ -111,6 +125,9 @@ class _Handler(BaseHTTPRequestHandler):
             with self.server.counters.lock:
                 self.server.counters.reset()
             self._reply(200, {}, "application/json")
+            return
+        if self.path.startswith(_INVOKE_PREFIX) and self.path.rstrip("/").endswith("/invocations"):
+            self._invoke(raw)
             return
         target = self.headers.get("X-Amz-Target", "")
         if not target.startswith("AmazonSQS."):
@@ -146,6 +163,30 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.server.counters.add(operation)
             self._error(400, "UnsupportedOperation", f"{operation} is not implemented here")
+
+
+    def _invoke(self, raw: bytes) -> None:
+        """Lambda ``Invoke``: only ``InvocationType=Event`` (202, nothing run); the payload is kept."""
+        time.sleep(self.server.latency_seconds)
+        if self.headers.get("X-Amz-Invocation-Type", "RequestResponse") != "Event":
+            self.server.counters.add("Invoke")
+            self._reply(400, {"Type": "User", "message": "only InvocationType=Event is answered here"},
+                        "application/json")
+            return
+        try:
+            payload = json.loads(raw or b"{}")
+        except ValueError:
+            self._reply(400, {"Type": "User", "message": "the payload is not JSON"}, "application/json")
+            return
+        counters = self.server.counters
+        counters.add("Invoke")
+        with counters.lock:
+            if len(counters.invocations) < MAX_KEPT_INVOCATIONS:
+                counters.invocations.append(payload)
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
 
 
 class _Server(ThreadingHTTPServer):
@@ -253,8 +294,13 @@ class LatencyEndpoint:
         with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as response:  # noqa: S310 - local
             return json.loads(response.read())
 
+    def invocations(self) -> list[Any]:
+        """The payloads of the asynchronous Lambda invokes received since the last reset."""
+        with urllib.request.urlopen(f"{self.url}/invocations", timeout=10) as response:  # noqa: S310 - local
+            return json.loads(response.read())
+
     def reset(self) -> None:
-        """Set the counters to zero."""
+        """Set the counters to zero (and forget the kept invocations)."""
         request = urllib.request.Request(f"{self.url}/reset", data=b"", method="POST")
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - local
             pass

@@ -16,9 +16,10 @@ or node process is started) and rendered with griffe2md. Documented:
   ``ScheduledTasksValidationError``);
 * the runtime helpers users import in their own Lambda code: ``runtime`` (the
   names of the environment variables the constructs set), ``runtime.events``,
-  ``runtime.messages``, ``runtime.fanout``, ``runtime.worker``, ``runtime.idempotency`` and
-  ``runtime.webhook``;
-* the cost model, ``cost``, and the schedule arithmetic, ``schedule_expressions``;
+  ``runtime.messages``, ``runtime.fanout``, ``runtime.sharding``, ``runtime.worker``,
+  ``runtime.idempotency`` and ``runtime.webhook``;
+* the cost model, ``cost``, the run-time model, ``throughput``, and the schedule
+  arithmetic, ``schedule_expressions``;
 * the local runner's contract with a synthesized app: ``local.assembly`` (the
   construct metadata and how it is read) and ``local.resources`` (what is made
   locally, and the external-resources file).
@@ -62,12 +63,14 @@ MODULES = (
     "runtime.events",
     "runtime.messages",
     "runtime.fanout",
+    "runtime.sharding",
     "runtime.worker",
     "runtime.idempotency",
     "runtime.ledger",
     "runtime.webhook",
     "runtime.caches",
     "cost",
+    "throughput",
     "schedule_expressions",
     "local.assembly",
     "local.resources",
@@ -85,8 +88,9 @@ HEADER = f"""\
 
 Construct classes and helpers exported by `{PACKAGE}`; the runtime helpers
 that your own Lambda functions can use (`{PACKAGE}.runtime`: the environment
-variable names, `.events`, `.fanout`, `.worker`, `.idempotency`, `.webhook`);
-the cost model (`{PACKAGE}.cost`); the schedule arithmetic
+variable names, `.events`, `.fanout`, `.sharding`, `.worker`, `.idempotency`,
+`.webhook`); the cost model (`{PACKAGE}.cost`) and the run-time model
+(`{PACKAGE}.throughput`); the schedule arithmetic
 (`{PACKAGE}.schedule_expressions`); and what the local runner reads from a
 synthesized app (`{PACKAGE}.local.assembly`) and makes on the local endpoint
 (`{PACKAGE}.local.resources`). What each created function receives (its

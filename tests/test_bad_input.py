@@ -530,7 +530,7 @@ CASES = [
         "producer-environment-queue-url",
         lambda s: {"producer_environment": {"QUEUE_URL": "x"}, **FANOUT},
         "producer_environment must be free of the names the construct sets (QUEUE_URL, LEDGER_TABLE_NAME, "
-        "OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS, WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES, RUN_METRICS), got 'QUEUE_URL'",
+        "OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS, WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES, RUN_METRICS, SHARD_SIZE), got 'QUEUE_URL'",
     ),
 
     # --- flags: a string such as "no" would read as true ----------------------------------

@@ -214,7 +214,7 @@ def test_library_presets_match_the_library_defaults():
     # The cost model does not import aws_cdk; this keeps its copies of the
     # library's defaults from drifting.
     from scheduled_tasks_constructs import _defaults
-    from scheduled_tasks_constructs.runtime import fanout
+    from scheduled_tasks_constructs.runtime import fanout, sharding
 
     assert cost.LIBRARY_ARCHITECTURE == _defaults.FUNCTION_ARCHITECTURE.name
     assert cost.LIBRARY_RECORD_FUNCTION_MEMORY_MB == _defaults.RECORD_FUNCTION_MEMORY_MB
@@ -223,6 +223,8 @@ def test_library_presets_match_the_library_defaults():
     assert cost.LIBRARY_WORKER_BATCH_SIZE == _defaults.BATCH_SIZE
     assert cost.LIBRARY_SEND_BATCH_SIZE == fanout.MAX_BATCH_ENTRIES
     assert cost.LIBRARY_SEND_CONCURRENCY == inspect.signature(fanout.send_tasks).parameters["concurrency"].default
+    assert cost.LIBRARY_PRODUCER_SHARD_SIZE == _defaults.PRODUCER_SHARD_SIZE == sharding.DEFAULT_SHARD_SIZE
+    assert cost._MAX_SHARDS == sharding.MAX_SHARDS and cost._SHARD_CHECKPOINT_TASKS == fanout.DEFAULT_PROGRESS_EVERY
     assert cost.LIBRARY_WATCHDOG_MEMORY_MB == _defaults.WATCHDOG_MEMORY_MB
     assert cost.LIBRARY_WATCHDOG_INTERVAL_MINUTES == _defaults.WATCHDOG_INTERVAL.to_minutes()
     assert cost.LIBRARY_LEDGER_RETENTION_DAYS == _defaults.LEDGER_RETENTION.to_days()
@@ -697,3 +699,37 @@ def test_the_watchdog_calls_are_what_a_check_makes(monkeypatch, capsys):
     assert dynamodb.reads.count("get_item") == settings.watchdog_state_reads
     assert len(dynamodb.writes) + len(dynamodb.reads) + Scheduler.calls == settings.watchdog_aws_calls
     assert not [line for line in capsys.readouterr().out.splitlines() if '"CloudWatchMetrics"' in line]
+
+
+def test_a_sharded_run_bills_its_shards_by_hand():
+    # 25,000 tasks in shards of 10,000: shards of 10,000, 10,000 and 5,000.
+    sharded = replace(FANOUT, ledger=True, producer_shard_size=10_000)
+    workload = Workload(runs_per_month=10, tasks_per_run=25_000, seconds_per_task=0.2)
+    got = lines(estimate_monthly_cost(sharded, workload))
+    one = lines(estimate_monthly_cost(replace(sharded, producer_shard_size=None), workload))
+    # The planner and three shards are four invocations a run, each cold.
+    assert got["function.requests"][0] == 10 * 4
+    assert got["function.init"][0] == pytest.approx(10 * 4 * 0.3 * 0.25)
+    # Work: the planner hands on 3 shards 4 at a time (Invoke + mark); each shard sends
+    # ceil(1,000 / 4) or ceil(500 / 4) rounds of calls; the ledger calls of the planner
+    # (lock + claim, the plan) and of the shards (claim, checkpoints 0 each, completion; the end).
+    rounds = 1 * 2 + 250 + 250 + 125
+    ledger_calls = 2 + 1 + 3 * 2 + 0 + 1
+    assert got["function.duration"][0] == pytest.approx(10 * (4 * 0.005 + (rounds + ledger_calls) * 0.010) * 0.25)
+    # Ledger writes: 2 + plan 1 + 3 x (mark, claim, completion) + end 1, then the workers' 2,500 batches + 2.
+    assert got["ledger.writes"][0] == 10 * (2 + 1 + 9 + 1 + 2_500 + 2)
+    # Sending and working off cost the same as with one producer.
+    for key in ("sqs.send", "sqs.receive", "worker.duration"):
+        assert got[key] == one[key]
+
+
+def test_a_run_within_one_shard_is_billed_as_one_producer():
+    workload = Workload(runs_per_month=10, tasks_per_run=25, seconds_per_task=0.2)
+    assert lines(estimate_monthly_cost(replace(FANOUT, producer_shard_size=100), workload)) == lines(
+        estimate_monthly_cost(FANOUT, workload)
+    )
+
+
+def test_a_bad_shard_size_is_named():
+    with pytest.raises(ValueError, match="producer_shard_size must be None or a positive integer, got 0"):
+        replace(FANOUT, producer_shard_size=0)

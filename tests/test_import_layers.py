@@ -28,8 +28,10 @@ PACKAGE = "scheduled_tasks_constructs"
 #: Importing any of these must not load the AWS CDK or jsii.
 LIGHT_MODULES = [
     f"{PACKAGE}.cost",
+    f"{PACKAGE}.throughput",
     f"{PACKAGE}.schedule_expressions",
     f"{PACKAGE}.runtime.worker",
+    f"{PACKAGE}.runtime.sharding",
     f"{PACKAGE}.local.cli",
 ]
 HEAVY = ("aws_cdk", "jsii", "constructs")

@@ -690,3 +690,54 @@ def _side_by_side() -> Dict[str, Any]:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--side-by-side"]:
     print(json.dumps(_side_by_side()))
+
+
+def test_concurrent_dynamodb_updates_are_each_applied_whole(moto_server: str) -> None:
+    # GIVEN an item that 40 clients update at once, each appending to a list and adding to a count
+    import threading
+    import uuid
+
+    import boto3
+
+    def client() -> Any:
+        return boto3.client(
+            "dynamodb", endpoint_url=moto_server, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )
+
+    dynamodb = client()
+    table = f"atomic-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table, KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )
+    clients = [client() for _ in range(8)]
+    finishes: List[int] = []
+
+    def update(n: int) -> None:
+        c = clients[n % len(clients)]
+        c.update_item(
+            TableName=table, Key={"k": {"S": "run"}},
+            UpdateExpression="SET failures = list_append(if_not_exists(failures, :empty), :new) ADD done :one",
+            ExpressionAttributeValues={":empty": {"L": []}, ":new": {"L": [{"N": str(n)}]}, ":one": {"N": "1"}},
+        )
+        try:  # and a conditional finish that only one of them may win
+            c.update_item(
+                TableName=table, Key={"k": {"S": "run"}}, UpdateExpression="SET finished = :n",
+                ConditionExpression="attribute_not_exists(finished)", ExpressionAttributeValues={":n": {"N": str(n)}},
+            )
+            finishes.append(n)
+        except c.exceptions.ConditionalCheckFailedException:
+            pass
+
+    threads = [threading.Thread(target=update, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # THEN no update was lost and exactly one finish won
+    item = dynamodb.get_item(TableName=table, Key={"k": {"S": "run"}}, ConsistentRead=True)["Item"]
+    assert sorted(int(v["N"]) for v in item["failures"]["L"]) == list(range(40))
+    assert item["done"] == {"N": "40"}
+    assert len(finishes) == 1

@@ -703,3 +703,87 @@ def test_deploy_time_values_in_tasks_are_resolved():
     ScheduledTaskFanout(stack, "Jobs", schedule=HOURLY, tasks=[{"queue": queue.queue_url}], **WORKER)
     schedule = _main_schedule(Template.from_stack(stack))
     assert "Fn::Join" in schedule["Properties"]["Target"]["Input"]
+
+
+@pytest.fixture(scope="module")
+def sharded():
+    stack = _stack()
+    construct = ScheduledTaskFanout(
+        stack,
+        "Million",
+        schedule=HOURLY,
+        producer_code=lambda_.Code.from_inline("def handler(e, c): pass"),
+        producer_handler="index.handler",
+        producer_shard_size=20_000,
+        **WORKER,
+    )
+    return construct, Template.from_stack(stack)
+
+
+def test_a_producer_of_your_own_gets_its_shard_size_and_may_invoke_itself_only(sharded):
+    construct, template = sharded
+    producer_id = _id(construct, construct.producer)
+    assert construct.producer_shard_size == 20_000
+    env = template.find_resources("AWS::Lambda::Function")[producer_id]["Properties"]["Environment"]["Variables"]
+    assert env["SHARD_SIZE"] == "20000"
+    policy_id = Stack.of(construct).get_logical_id(construct.producer_self_invoke_policy.node.default_child)
+    policy = template.find_resources("AWS::IAM::Policy")[policy_id]["Properties"]
+    assert policy["Roles"] == [{"Ref": _id(construct, construct.producer_role)}]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Fn::GetAtt": [producer_id, "Arn"]}}
+    ]
+    # No other statement of the producer's role names lambda:InvokeFunction.
+    invokes = [s for s in _statements(template, _id(construct, construct.producer_role)) if "lambda:InvokeFunction" in _actions(s)]
+    assert len(invokes) == 1
+
+
+def test_the_self_invoke_grant_makes_no_circular_dependency(sharded):
+    construct, template = sharded
+    producer = template.find_resources("AWS::Lambda::Function")[_id(construct, construct.producer)]
+    policy_id = Stack.of(construct).get_logical_id(construct.producer_self_invoke_policy.node.default_child)
+    assert policy_id not in producer.get("DependsOn", [])
+    # the assembly synthesizes (a cycle would raise here)
+    assert Stack.of(construct).node.root.synth().get_stack_by_name("Test").template
+
+
+def test_the_default_shard_size_with_producer_code():
+    stack = _stack()
+    construct = ScheduledTaskFanout(
+        stack, "Dyn", schedule=HOURLY,
+        producer_code=lambda_.Code.from_inline("def handler(e, c): pass"), producer_handler="index.handler", **WORKER,
+    )
+    assert construct.producer_shard_size == 50_000
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"SHARD_SIZE": "50000"})}}
+    )
+
+
+def test_the_bundled_producer_has_no_shards_and_no_self_invoke(default):
+    construct, template = default
+    assert construct.producer_shard_size is None and construct.producer_self_invoke_policy is None
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        assert "SHARD_SIZE" not in function["Properties"].get("Environment", {}).get("Variables", {})
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"tasks": TASKS, "producer_shard_size": 1000},
+            "producer_shard_size: applies to a producer of your own built from producer_code "
+            "(runtime.sharding.sharded_producer), got it with the bundled producer",
+        ),
+        (
+            {"producer_code": lambda_.Code.from_inline("x"), "producer_handler": "index.h", "producer_shard_size": 99},
+            "producer_shard_size must be a whole number between 100 and 1000000, got 99",
+        ),
+        (
+            {"producer_code": lambda_.Code.from_inline("x"), "producer_handler": "index.h", "producer_environment": {"SHARD_SIZE": "5"}},
+            "SHARD_SIZE",
+        ),
+    ],
+)
+def test_bad_shard_settings_are_named(props, message):
+    with pytest.raises(ScheduledTasksValidationError) as caught:
+        ScheduledTaskFanout(_stack(), "Bad", schedule=HOURLY, **WORKER, **props)
+    assert message in str(caught.value)

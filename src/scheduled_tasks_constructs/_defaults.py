@@ -24,6 +24,8 @@ RECORD_FUNCTION_MEMORY_MB = 128
 RECORD_FUNCTION_TIMEOUT = Duration.seconds(30)
 PRODUCER_MEMORY_MB = 256
 PRODUCER_TIMEOUT = Duration.minutes(5)
+#: Most tasks one invocation of a sharded producer sends (``runtime.sharding.DEFAULT_SHARD_SIZE``).
+PRODUCER_SHARD_SIZE = 50_000
 WORKER_MEMORY_MB = 256
 WORKER_TIMEOUT = Duration.seconds(60)
 

@@ -30,6 +30,7 @@ from .runtime import (
     OVERLAP,
     QUEUE_URL,
     RUN_METRICS,
+    SHARD_SIZE,
     WEBHOOK_MESSAGE_MODES,
     WEBHOOK_MESSAGES,
     WEBHOOK_SECRET_ARN,
@@ -39,7 +40,7 @@ from .runtime import (
 #: Environment variables the construct sets on the producer and on the worker.
 _PRODUCER_VARIABLES = (
     QUEUE_URL, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_ATTEMPTS, LEDGER_TTL_SECONDS,
-    WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES, RUN_METRICS,
+    WEBHOOK_SECRET_ARN, WEBHOOK_MESSAGES, RUN_METRICS, SHARD_SIZE,
 )
 _WORKER_VARIABLES = (
     WEBHOOK_SECRET_ARN, LEDGER_TABLE_NAME, OVERLAP, LOCK_SECONDS, MAX_RECEIVE_COUNT, WEBHOOK_MESSAGES, RUN_METRICS,
@@ -75,6 +76,8 @@ class FanoutSettings:
     ledger_ttl_seconds: str
     #: ``"summary"``, ``"per_task"`` or ``"both"``.
     webhook_messages: str
+    #: ``SHARD_SIZE`` of a producer of your own (None with the bundled producer or ``existing_producer``).
+    shard_size: Optional[int]
 
 
 def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
@@ -130,6 +133,18 @@ def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
             )
         else:
             _schedule.validate_input_size(problems, "tasks", payload)
+    shard_size = props.get("producer_shard_size")
+    own_code = producer.existing is None and not producer.bundled
+    if shard_size is not None and not own_code:
+        problems.add_message(
+            "producer_shard_size: applies to a producer of your own built from producer_code "
+            "(runtime.sharding.sharded_producer), got it with "
+            + ("existing_producer" if producer.existing is not None else "the bundled producer")
+        )
+    if is_token(shard_size):
+        problems.add("producer_shard_size", "a whole number known when the app is synthesized", Described("a token"))
+    else:
+        problems.integer_range("producer_shard_size", shard_size, 100, 1_000_000)
     existing_queue, queue_props = props.get("existing_queue"), props.get("queue_props")
     max_receive_count, batch_size = props.get("max_receive_count"), props.get("batch_size")
     max_batching_window, max_concurrency = props.get("max_batching_window"), props.get("max_concurrency")
@@ -213,6 +228,7 @@ def resolve(id: str, props: Mapping[str, Any]) -> FanoutSettings:
         webhook_secret=webhook_secret,
         worker_max_receive_count=None if worker_receives is None or is_token(worker_receives) else int(worker_receives),
         webhook_messages=webhook_messages or _defaults.WEBHOOK_MESSAGES,
+        shard_size=(int(shard_size) if shard_size is not None else _defaults.PRODUCER_SHARD_SIZE) if own_code else None,
         **ledger,
     )
 

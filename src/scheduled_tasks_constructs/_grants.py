@@ -96,6 +96,21 @@ def grant_watchdog(
     )
 
 
+def grant_self_invoke(scope: Construct, id: str, function: lambda_.IFunction, role: iam.IRole) -> iam.Policy:
+    """Let ``function`` invoke itself (``lambda:InvokeFunction`` on its own ARN), in a policy of its own.
+
+    Not through the role's default policy: the function depends on that
+    one, and a statement naming the function's ARN there would be a
+    circular dependency.
+    """
+    return iam.Policy(
+        scope,
+        id,
+        roles=[role],
+        statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn])],
+    )
+
+
 def grant_secret_value(secret: secretsmanager.ISecret, grantee: iam.IGrantable) -> None:
     """``secretsmanager:GetSecretValue`` on ``secret`` (no ``DescribeSecret``).
 

@@ -112,6 +112,8 @@ LIBRARY_SEND_BATCH_SIZE = 10
 """Tasks per ``SendMessageBatch`` call (the SQS maximum)."""
 LIBRARY_SEND_CONCURRENCY = 4
 """Concurrent ``SendMessageBatch`` calls of ``runtime.fanout.send_tasks``."""
+LIBRARY_PRODUCER_SHARD_SIZE = 50_000
+"""Shard size of a producer of your own (``producer_shard_size``, ``runtime.sharding.DEFAULT_SHARD_SIZE``)."""
 LIBRARY_TABLE_ALARMS = 6
 """Alarms ``ScheduledLambdaToTable`` creates with its defaults (dead letters,
 function errors, and the watchdog's: missed runs, late runs, failed runs,
@@ -532,6 +534,17 @@ class Settings:
         Custom metrics a fan-out run publishes besides those, zeros included
         (:data:`TASK_METRICS`: ``TasksSent``, ``TasksSucceeded``,
         ``TasksFailed``, ``TasksDeadLettered``). Default: 4.
+    producer_shard_size : int or None, optional
+        With ``fanout=True``: most tasks one producer invocation sends
+        (``runtime.sharding.sharded_producer``, ``producer_shard_size`` of the
+        construct). A run of more tasks is planned by the scheduled
+        invocation and sent by ``ceil(n / shard_size)`` shard invocations (at
+        most 1,000; larger shards beyond), each one more Lambda request, its
+        own send time and init, and its ledger writes: the plan, one mark
+        per shard handed on, then per shard its claim, a checkpoint every
+        10,000 tasks and its completion, and one write that ends the
+        sending. ``None``: one invocation sends every task (the bundled
+        producer). Default: ``None``.
 
     Raises
     ------
@@ -578,6 +591,7 @@ class Settings:
     dashboard: bool = False
     run_metrics: int = len(RUN_METRICS)
     task_metrics: int = len(TASK_METRICS)
+    producer_shard_size: Optional[int] = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -604,6 +618,9 @@ class Settings:
             problems.append(
                 f"worker_batch_size must be between 1 and 10000, got {self.worker_batch_size!r}"
             )
+        shard = self.producer_shard_size
+        if shard is not None and (isinstance(shard, bool) or not isinstance(shard, int) or shard < 1):
+            problems.append(f"producer_shard_size must be None or a positive integer, got {shard!r}")
         for name in ("send_concurrency", "worker_environments_per_run", "long_poll_seconds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -875,6 +892,18 @@ class CostEstimate:
         return "\n".join([header, *rows, f"  {'total':<20} {'':>14} {'':<20} ${self.total:>10.4f}"])
 
 
+_SHARD_CHECKPOINT_TASKS = 10_000  # runtime.fanout.DEFAULT_PROGRESS_EVERY
+_MAX_SHARDS = 1_000  # runtime.sharding.MAX_SHARDS
+
+
+def _shards(tasks: int, shard_size: Optional[int]) -> list[int]:
+    """The task counts of a run's shards (none when one invocation sends the run), as ``runtime.sharding`` plans them."""
+    if shard_size is None or tasks <= shard_size:
+        return []
+    size = max(shard_size, -(-tasks // _MAX_SHARDS))
+    return [min(size, tasks - start) for start in range(0, tasks, size)]
+
+
 def _fmt_qty(value: float) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
@@ -1021,7 +1050,22 @@ def estimate_monthly_cost(
 
     # The scheduled function (recorder or producer).
     batches = 0
-    if s.fanout:
+    shards = _shards(n, s.producer_shard_size) if s.fanout else []
+    producer_invocations = 1 + len(shards)
+    shard_ledger_writes = 0
+    if s.fanout and shards:
+        send_calls, send_billed = _batched_chunks(n, s.send_batch_size, w.bytes_per_task)
+        batches = _batched_chunks(n, s.worker_batch_size, w.bytes_per_task)[0]
+        # The planner hands the shards on, send_concurrency at a time (an Invoke, then a ledger mark).
+        function_work = math.ceil(len(shards) / s.send_concurrency) * (2 if fanout_ledger else 1) * call
+        for size in shards:
+            function_work += math.ceil(math.ceil(size / s.send_batch_size) / s.send_concurrency) * call
+        if fanout_ledger:
+            checkpoints = sum((size - 1) // _SHARD_CHECKPOINT_TASKS for size in shards)
+            # the producer's own writes but finish_sending; the plan; a mark, a claim and a completion per shard; the end.
+            shard_ledger_writes = s.ledger_producer_writes - 1 + 1 + 3 * len(shards) + checkpoints + 1
+            function_work += (shard_ledger_writes - len(shards)) * call
+    elif s.fanout:
         send_calls, send_billed = _batched_chunks(n, s.send_batch_size, w.bytes_per_task)
         batches = _batched_chunks(n, s.worker_batch_size, w.bytes_per_task)[0]
         function_work = math.ceil(send_calls / s.send_concurrency) * call
@@ -1036,13 +1080,15 @@ def estimate_monthly_cost(
     if s.table_billing is not None:
         function_work += s.table_writes_per_run * call
     function_gb = s.function_memory_mb / 1024
-    add("function.requests", "scheduled function: Lambda requests", runs, "requests",
-        p.lambda_request_per_million / 1e6)
+    of_shards = f" (the run and {len(shards)} shards)" if shards else ""
+    add("function.requests", f"scheduled function: Lambda requests{of_shards}", runs * producer_invocations,
+        "requests", p.lambda_request_per_million / 1e6)
     add("function.duration", "scheduled function: duration",
-        runs * (w.handler_overhead_seconds + function_work) * function_gb, "GB-seconds", gb_price)
+        runs * (producer_invocations * w.handler_overhead_seconds + function_work) * function_gb,
+        "GB-seconds", gb_price)
     if w.runs_start_cold:
         add("function.init", "scheduled function: cold-start init",
-            runs * w.init_seconds * function_gb, "GB-seconds", gb_price)
+            runs * producer_invocations * w.init_seconds * function_gb, "GB-seconds", gb_price)
 
     # Table.
     if s.table_billing == "on_demand":
@@ -1090,7 +1136,8 @@ def estimate_monthly_cost(
             add("worker.init", "worker: cold-start init",
                 runs * environments * w.init_seconds * worker_gb, "GB-seconds", gb_price)
         if fanout_ledger:
-            writes = s.ledger_producer_writes + batches * s.ledger_batch_writes + s.ledger_finish_writes
+            producer_writes = shard_ledger_writes if shards else s.ledger_producer_writes
+            writes = producer_writes + batches * s.ledger_batch_writes + s.ledger_finish_writes
             add("ledger.writes",
                 f"run ledger: on-demand write units ({writes} writes a run)",
                 runs * writes * write_units, "write units",

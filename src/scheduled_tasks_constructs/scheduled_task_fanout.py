@@ -17,6 +17,7 @@ from .runtime import (
     LEDGER_TTL_SECONDS,
     MAX_RECEIVE_COUNT,
     QUEUE_URL,
+    SHARD_SIZE,
     WEBHOOK_MESSAGES,
     WEBHOOK_SECRET_ARN,
 )
@@ -36,7 +37,10 @@ class ScheduledTaskFanout(ScheduledConstruct):
     Static tasks travel in the schedule's input (``tasks``) and the bundled
     producer sends them. For tasks built at run time, give your own producer
     (``producer_code`` + ``producer_handler``) that calls
-    :func:`scheduled_tasks_constructs.runtime.fanout.send_tasks`. The worker is
+    :func:`scheduled_tasks_constructs.runtime.fanout.send_tasks`, or, for runs
+    of many thousands of tasks, is built with
+    :func:`scheduled_tasks_constructs.runtime.sharding.sharded_producer`, which
+    sends a large run in shards of ``producer_shard_size``. The worker is
     always yours (``worker_code`` + ``worker_handler``, or
     ``existing_worker``); wrap your function with
     :func:`scheduled_tasks_constructs.runtime.worker.task_handler`. Functions
@@ -74,6 +78,16 @@ class ScheduledTaskFanout(ScheduledConstruct):
     producer_memory_size, producer_timeout, producer_environment : optional
         The created producer's memory in MB, timeout and extra environment.
         Default: 256 MB, 5 minutes, none.
+    producer_shard_size : int, optional
+        With ``producer_code``: most tasks one invocation of your producer
+        sends when it is built with
+        :func:`scheduled_tasks_constructs.runtime.sharding.sharded_producer`
+        (100-1,000,000; the producer's ``SHARD_SIZE``). A larger run is split
+        into shards, each sent by an asynchronous invocation of the producer
+        (the construct grants the producer ``lambda:InvokeFunction`` on
+        itself, ``producer_self_invoke_policy``). Not with the bundled
+        producer (its tasks fit in the schedule's input) or
+        ``existing_producer``. Default: 50,000 with ``producer_code``.
     worker_code : aws_lambda.Code, optional
         Your worker's code (with ``worker_handler``); the worker gets
         ``runtime_layer``. Required unless ``existing_worker``.
@@ -164,6 +178,14 @@ class ScheduledTaskFanout(ScheduledConstruct):
         The producer's role (None with ``existing_producer``).
     producer_log_group : aws_logs.ILogGroup or None
         The producer's log group (None with ``existing_producer``).
+    producer_self_invoke_policy : aws_iam.Policy or None
+        Lets a producer of your own (``producer_code``) invoke itself
+        asynchronously, to send a large run in shards (None with the bundled
+        producer or ``existing_producer``). A policy of its own, not the
+        role's default policy: the function waits for that one, and a grant
+        on its own ARN there would be a circular dependency.
+    producer_shard_size : int or None
+        ``SHARD_SIZE`` of a producer of your own (None otherwise).
     worker : aws_lambda.IFunction
         The "run task" function that consumes the queue.
     worker_role : aws_iam.IRole or None
@@ -222,6 +244,7 @@ class ScheduledTaskFanout(ScheduledConstruct):
         producer_memory_size: Optional[int] = None,
         producer_timeout: Optional[Duration] = None,
         producer_environment: Optional[Mapping[str, str]] = None,
+        producer_shard_size: Optional[int] = None,
         worker_code: Optional[lambda_.Code] = None,
         worker_handler: Optional[str] = None,
         existing_worker: Optional[lambda_.IFunction] = None,
@@ -276,9 +299,18 @@ class ScheduledTaskFanout(ScheduledConstruct):
                 **_skeleton.ledger_environment(settings.common, self.ledger_table, scheduled=True),
                 LEDGER_TTL_SECONDS: (settings.ledger_ttl_seconds, "ledger_retention in seconds"),
                 **(webhook if summaries else {}),
+                **(
+                    {SHARD_SIZE: (str(settings.shard_size), "producer_shard_size")}
+                    if settings.shard_size is not None
+                    else {}
+                ),
             },
             failures_to=self.run_dead_letter_queue,
         )
+        self.producer_shard_size = settings.shard_size
+        self.producer_self_invoke_policy = None
+        if settings.shard_size is not None and self.producer_role is not None:
+            self.producer_self_invoke_policy = _grants.grant_self_invoke(self, "ProducerSelfInvoke", self.producer, self.producer_role)
         worker_environment = {
             **webhook,
             **_skeleton.ledger_environment(settings.common, self.ledger_table, scheduled=False),

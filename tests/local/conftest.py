@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 import pytest
 
@@ -33,3 +34,23 @@ def _write_assembly(folder: Path, stacks: Dict[str, Dict[str, Any]], *, metadata
 def write_assembly() -> Callable[..., Path]:
     """A function that writes a minimal cloud assembly into a folder."""
     return _write_assembly
+
+
+def _synthesize_app(folder: Path, app: str, files: Dict[str, str], *, context: Optional[Dict[str, Any]] = None) -> Path:
+    """Write ``app.py`` and ``files`` (dedented) into ``folder``, synthesize the app; its ``cdk.out``."""
+    from scheduled_tasks_constructs.local.cdk_app import load_app
+
+    (folder / "app.py").write_text(app)
+    for name, source in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+    outdir = folder / "cdk.out"
+    load_app(str(folder / "app.py"), outdir=outdir, context=context)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def synthesize_app() -> Callable[..., Path]:
+    """A function that writes a CDK app and its asset files into a folder and synthesizes it (its ``cdk.out``)."""
+    return _synthesize_app

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -20,7 +19,6 @@ import pytest
 
 from scheduled_tasks_constructs.local import cli
 from scheduled_tasks_constructs.local.assembly import CloudAssembly
-from scheduled_tasks_constructs.local.cdk_app import load_app
 
 pytestmark = pytest.mark.xdist_group("fidelity")
 
@@ -155,16 +153,8 @@ def queue_count(sqs: Any, url: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("fidelity-app")
-    (folder / "app.py").write_text(APP)
-    for name, source in FILES.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source))
-    outdir = folder / "cdk.out"
-    load_app(str(folder / "app.py"), outdir=outdir)
-    return outdir
+def assembly_dir(tmp_path_factory: pytest.TempPathFactory, synthesize_app: Any) -> Path:
+    return synthesize_app(tmp_path_factory.mktemp("fidelity-app"), APP, FILES)
 
 
 @pytest.fixture(scope="module")

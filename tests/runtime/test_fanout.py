@@ -495,3 +495,56 @@ def test_invalid_options_raise(kwargs: dict[str, Any], message: str) -> None:
         send_tasks("unused", tasks_of(1), run=RUN, client=None, **kwargs)
 
     assert str(caught.value) == message
+
+
+def test_an_iterator_of_tasks_is_sent_lazily_with_ids_from_its_start_position(
+    make_queue: Callable[..., Any], sqs: Any, queue_messages: Callable[[str], list[dict[str, Any]]]
+) -> None:
+    queue = make_queue()
+    progress: list[tuple[int, int]] = []
+
+    report = send_tasks(
+        queue.url,
+        ({"n": n} for n in range(500, 537)),
+        run=RUN,
+        client=sqs,
+        start=500,
+        on_progress=lambda prefix, sent: progress.append((prefix, sent)),
+        progress_every=10,
+    )
+
+    assert (report.sent, report.requests, report.task_ids) == (37, 4, [])
+    assert sorted(queued_bodies(queue_messages(queue.url))) == sorted(f"exec-1/{n}" for n in range(500, 537))
+    prefixes = [prefix for prefix, _ in progress]
+    assert prefixes == sorted(prefixes) and prefixes[-1] == 37 and all(sent >= prefix for prefix, sent in progress)
+
+
+def test_with_on_progress_the_first_failed_batch_stops_the_sending_and_the_prefix_is_reported(
+    make_queue: Callable[..., Any], sqs: Any
+) -> None:
+    # GIVEN the 8th task fails every attempt
+    queue = make_queue()
+    flaky = FlakyClient(sqs, lambda task_id, attempt: task_id == "exec-1/7")
+    progress: list[tuple[int, int]] = []
+
+    with pytest.raises(EnqueueError) as caught:
+        send_tasks(
+            queue.url,
+            iter(tasks_of(500)[i] | {"name": None} for i in range(500)),
+            run=RUN,
+            client=flaky,
+            concurrency=1,
+            max_attempts=2,
+            backoff_seconds=0,
+            on_progress=lambda prefix, sent: progress.append((prefix, sent)),
+        )
+
+    # THEN nothing after that batch was sent, and the last report is the exact prefix
+    assert caught.value.task_ids == ["exec-1/7"]
+    assert progress[-1] == (0, 9)
+    assert flaky.calls == 2
+
+
+def test_tasks_must_be_a_list_or_an_iterator() -> None:
+    with pytest.raises(TypeError, match="^tasks must be a list or an iterator, got dict$"):
+        send_tasks("unused", {"name": "a"}, run=RUN, client=None)  # type: ignore[arg-type]

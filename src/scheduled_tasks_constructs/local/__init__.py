@@ -33,6 +33,10 @@ history
 lambda_local
     Runs a synthesized function the way Lambda runs it, one process per
     warm execution environment.
+lambda_endpoint
+    The Lambda ``Invoke`` API the functions call (a function invoking itself
+    or another): the caller role's permission, Lambda's queue of asynchronous
+    invocations and their retries.
 event_filter
     An event source mapping's ``FilterCriteria`` for SQS records.
 endpoint

@@ -127,7 +127,8 @@ class Invocation:
     something that is not JSON, it ran past its timeout or its process died;
     ``error_type`` and ``error_message`` are then what Lambda reports
     (``Runtime.ImportModuleError``, ``Sandbox.Timedout``, ``KeyError`` ...).
-    ``output`` is what the invocation wrote to the function's log.
+    ``output`` is what the invocation wrote to the function's log;
+    ``stack_trace`` the handler's traceback lines when it raised.
     """
 
     request_id: str
@@ -138,6 +139,7 @@ class Invocation:
     seconds: float = 0.0
     output: str = ""
     cold_start: bool = False
+    stack_trace: List[str] = field(default_factory=list)
 
     @property
     def error(self) -> Optional[str]:
@@ -351,6 +353,7 @@ class Container:
             seconds=seconds,
             output=self._output_since(offset),
             cold_start=cold,
+            stack_trace=[str(line) for line in answer.get("stackTrace") or []],
         )
 
     def _output_since(self, offset: int) -> str:
@@ -398,7 +401,9 @@ class FunctionPool:
         self._idle: List[Container] = []
         self._all: List[Container] = []
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max(1, max_containers))
+        #: Most concurrent invocations (and warm containers).
+        self.max_containers = max(1, max_containers)
+        self._slots = threading.BoundedSemaphore(self.max_containers)
         self.cold_starts = 0
 
     def invoke(self, event: Any, *, request_id: Optional[str] = None) -> Invocation:

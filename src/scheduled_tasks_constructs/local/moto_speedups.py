@@ -72,6 +72,18 @@ its list (a delete, a move to the dead-letter queue): ``list.remove``, a scan
 in C that stops at the message, about 10 us near the front of a queue of
 10,000 messages (where a consumer deletes) and 0.2 ms at its end.
 
+One fidelity fix, not SQS
+-------------------------
+DynamoDB applies each write to an item atomically, its condition checked
+against the item as it is; moto's DynamoDB reads, checks and writes an item
+in several steps without a lock, so under concurrent requests an update can
+be lost (two ``list_append`` updates keeping one element) or a condition pass
+twice. The run ledger relies on that atomicity (``ADD`` counts, conditional
+finishes), and a local fan-out updates it from several workers at once. So
+the DynamoDB request handler (``DynamoHandler.call_action``) takes one lock:
+DynamoDB requests are served one at a time, each whole. Requests of the
+other services do not wait for it.
+
 Call :func:`install` before the server handles requests; the patches stay
 until :func:`uninstall`.
 """
@@ -114,7 +126,7 @@ def installed() -> bool:
 
 
 def install() -> bool:
-    """Patch moto's SQS model (and its server's routing) in this process (idempotent).
+    """Patch moto's SQS model, its server's routing and its DynamoDB handler in this process (idempotent).
 
     Call it before the server handles requests: queues that exist already
     keep moto's original methods. Checked first: moto's version is within
@@ -598,6 +610,23 @@ def _index_of(queue: Any) -> Optional[_QueueIndex]:
 _ABSENT = object()
 
 
+def _dynamodb_patches() -> List[Tuple[Any, str, Any]]:
+    """DynamoDB requests one at a time (see "One fidelity fix"); none when moto has no DynamoDB handler."""
+    try:
+        from moto.dynamodb.responses import DynamoHandler
+    except Exception:  # noqa: BLE001 - a moto without DynamoDB: nothing to serialise
+        return []
+    served = DynamoHandler.call_action  # BaseResponse's, looked up once
+    one_at_a_time = threading.Lock()
+
+    def call_action(self: Any) -> Any:
+        """moto's DynamoDB request, under one lock: each request whole, as DynamoDB applies a write."""
+        with one_at_a_time:
+            return served(self)
+
+    return [(DynamoHandler, "call_action", call_action)]
+
+
 def _apply(models: Any, moto_backends: Any) -> Dict[Tuple[Any, str], Any]:
     """Apply every patch; return what was replaced, to put it back."""
     Message, Queue, SQSBackend = models.Message, models.Queue, models.SQSBackend  # noqa: N806
@@ -780,6 +809,7 @@ def _apply(models: Any, moto_backends: Any) -> Dict[Tuple[Any, str], Any]:
         (SQSBackend, "change_message_visibility", change_message_visibility),
         (SQSBackend, "is_message_valid_based_on_retention_period", is_message_valid_based_on_retention_period),
     ]
+    patches.extend(_dynamodb_patches())
     saved: Dict[Tuple[Any, str], Any] = {}
     for owner, name, value in patches:
         saved[(owner, name)] = owner.__dict__.get(name, _ABSENT) if isinstance(owner, type) else getattr(owner, name)

@@ -24,12 +24,20 @@ a construct; everything else comes from the templates. For every construct,
    none) decides when it moves to a dead-letter queue;
 5. reads the results back from the endpoint.
 
+A function that calls Lambda's ``Invoke`` (an asynchronous invocation of
+itself, say) reaches the run's local Lambda endpoint
+(:mod:`.lambda_endpoint`, its ``AWS_ENDPOINT_URL_LAMBDA``), which runs the
+app's function after checking the caller's role allows it; a run is done
+when every asynchronous invocation it caused (and those they caused) has
+run, retried and gone to its failure destination as Lambda's would.
+
 Every loop is bounded, and the whole run has a wall-clock limit.
 
 This module orchestrates; each step has a module of its own:
 :mod:`.planning` (steps 1 and 2), :mod:`.scheduler` (step 3),
 :mod:`.event_source_mapping` (step 4), :mod:`.construct_kinds` (what differs
-per construct kind) and :mod:`.reporting` (step 5, and the progress lines).
+per construct kind), :mod:`.lambda_endpoint` (the Lambda API the functions
+call) and :mod:`.reporting` (step 5, and the progress lines).
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .assembly import AssemblyError, CloudAssembly, ConstructEntry
 from .construct_kinds import ConstructKind, kind_for
@@ -56,11 +64,20 @@ from .event_source_mapping import (
     queue_count,
     sqs_record,
 )
+from .lambda_endpoint import (
+    INVOKE_ACTION,
+    AppFunctions,
+    AsyncInvocationQueue,
+    InvokePermissions,
+    LambdaBackend,
+    LambdaEndpoint,
+    LambdaError,
+)
 from .lambda_local import FunctionImage, FunctionPool, Invocation, runtime_base
 from .planning import ConstructPlanner, RunnerError, ScheduleSpec, read_schedule
 from .reporting import ConstructReport, RunReport, iso_z, plural
 from .resources import ACCOUNT, LocalResources, load_external_resources
-from .scheduler import ScheduledTarget, fill_placeholders, plan_fire_times
+from .scheduler import AsyncTarget, ScheduledTarget, fill_placeholders, plan_fire_times
 
 __all__ = [
     "ACCOUNT",
@@ -159,6 +176,8 @@ class _ConstructRun:
         self.table_name: Optional[str] = None
         self.ledger_name: Optional[str] = None
         self.lock = threading.Lock()
+        #: Asynchronous invocations the current run caused that failed after their retries.
+        self.async_failed = 0
 
     def register_webhook(self) -> None:
         """Before anything is created: an in-app webhook secret holds the local sink URL."""
@@ -181,7 +200,8 @@ class _ConstructRun:
         """Build the functions, the mapping and the resources they name (nothing runs yet)."""
         app, entry, planner = self.app, self.entry, self.planner
         function_stack, function_id = planner.scheduled_function()
-        pool = app.pool(planner.function_image("scheduled function", function_stack, function_id), 1)
+        image = planner.function_image("scheduled function", function_stack, function_id)
+        pool = app.pool(image, app.function_concurrency(function_stack, function_id))
         config = planner.async_config(function_stack, function_id)
         self.target = ScheduledTarget(
             pool,
@@ -219,23 +239,32 @@ class _ConstructRun:
         report.runs += 1
         report.fire_times.append(iso_z(fire_time))
         event = target.event(fire_time)
+        app.lambda_service().current = self
+        self.async_failed = 0
         before = self.kind.before_run(self)
         attempts = target.attempts
 
         def observe(attempt: int, invocation: Invocation) -> None:
-            report.invocations += 1
+            with self.lock:
+                report.invocations += 1
             app.show_output(invocation)
             if not invocation.ok:
                 self.record_error("scheduled function", invocation)
                 app.progress(f"{self.entry.path}: run {number}: attempt {attempt}/{attempts} failed: {invocation.error}")
 
         invocation, _ = target.invoke(event, observe)
+        # The run is done when the asynchronous invocations it caused are (Lambda's queue drained).
+        app.wait_async(self)
         label = f"{self.entry.path}: run {number}/{report.runs_planned} at {iso_z(fire_time)}"
-        if invocation.ok:
+        ok = invocation.ok and self.async_failed == 0
+        if ok:
             report.runs_succeeded += 1
         else:
             report.runs_failed += 1
-        app.progress(self.kind.after_run(self, label, invocation.ok, before))
+        if self.async_failed:
+            app.progress(f"{label}: {plural(self.async_failed, 'asynchronous invocation')} it caused failed after its retries")
+        app.progress(self.kind.after_run(self, label, ok, before))
+        app.wait_async(self)  # what the worker invoked asynchronously, if anything
         report.seconds += time.monotonic() - started
 
     def finish(self) -> ConstructReport:
@@ -309,6 +338,7 @@ class _AppRun:
             reuse=options.resume_suffix is not None,
         )
         self.pools: List[FunctionPool] = []
+        self._lambda: Optional[_LambdaService] = None
         self.deadline = time.monotonic() + float(options.timeout_seconds)
         self.timed_out = False
         bar = options.progress_bar
@@ -350,6 +380,30 @@ class _AppRun:
                 "the verbs with --endpoint will not find it"
             )
 
+    def lambda_service(self) -> "_LambdaService":
+        """The run's local Lambda endpoint and what it runs (started on first use)."""
+        if self._lambda is None:
+            self._lambda = _LambdaService(self)
+        return self._lambda
+
+    def wait_async(self, construct: "_ConstructRun") -> None:
+        """Wait until every queued asynchronous invocation has run (or the run is out of time)."""
+        service = self._lambda
+        if service is None:
+            return
+        dropped = service.queue.dropped
+        if not service.queue.wait(self.out_of_time) and service.queue.dropped > dropped:
+            construct.report.notes.append(
+                f"{plural(service.queue.dropped - dropped, 'queued asynchronous invocation')} did not run: "
+                "the run reached its time limit"
+            )
+
+    def function_concurrency(self, stack: Any, logical_id: str) -> int:
+        """Local containers of one function at most: ``--concurrency``, or its reserved concurrency if lower."""
+        reserved = stack.properties(logical_id).get("ReservedConcurrentExecutions")
+        limits = [int(self.options.concurrency)] + ([reserved] if isinstance(reserved, int) else [])
+        return max(1, min(limits))
+
     def lambda_environment(self, image: FunctionImage) -> Dict[str, str]:
         """What Lambda sets in every function, pointed at the local endpoint."""
         environment = {
@@ -361,6 +415,9 @@ class _AppRun:
             # Local only: every SDK call goes to the local endpoint, and no
             # configuration or credentials file of this machine is read.
             "AWS_ENDPOINT_URL": self.endpoint,
+            # Lambda's own API is the run's local Lambda endpoint (botocore prefers the
+            # service's variable); the URL names the caller, for the permission check.
+            "AWS_ENDPOINT_URL_LAMBDA": self.lambda_service().endpoint.url_for(image.name),
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
@@ -396,11 +453,154 @@ class _AppRun:
                 self.progress(f"    | {line}")
 
     def close(self) -> None:
+        if self._lambda is not None:
+            self._lambda.close()
         for pool in self.pools:
             pool.close()
         if self.sink is not None:
             self.sink.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class _LambdaService(LambdaBackend):
+    """What the run's local Lambda endpoint serves: the app's functions, run as the runner runs them.
+
+    A function is found by its local name among every function of the app
+    (:class:`~.lambda_endpoint.AppFunctions`); the caller's role is checked
+    (:class:`~.lambda_endpoint.InvokePermissions`). It runs on the pool the
+    run already has for it (the scheduled function's, the worker's) or a new
+    one, with its own ``EventInvokeConfig``. What it does counts in the
+    report of the construct whose run is under way (``current``): its
+    invocations, and its failures by the function's role there.
+    """
+
+    def __init__(self, app: _AppRun) -> None:
+        self.app = app
+        self.functions = AppFunctions(app.resources)
+        self.permissions = InvokePermissions(app.resources)
+        self.queue = AsyncInvocationQueue(self._run_queued)
+        self.targets: Dict[str, AsyncTarget] = {}
+        self.current: Optional[_ConstructRun] = None
+        self.closed = False
+        self._decisions: Dict[Tuple[str, str], Optional[str]] = {}
+        self._noted: set = set()
+        self._lock = threading.Lock()
+        self.endpoint = LambdaEndpoint(self, region=app.region, account=ACCOUNT)
+
+    # -- LambdaBackend -------------------------------------------------------------------
+
+    def function_arn(self, name: str) -> Optional[str]:
+        """The ARN of the app's function called ``name``."""
+        with self._lock:
+            found = self.functions.get(name)
+        return found[2] if found else None
+
+    def authorize(self, caller: Optional[str], resource: str) -> Optional[str]:
+        """Whether the function ``caller`` may invoke ``resource``, as its role's policies say."""
+        with self._lock:
+            key = (caller or "", resource)
+            if key not in self._decisions:
+                found = self.functions.get(caller) if caller else None
+                if found is None:
+                    self._decisions[key] = (
+                        f"User: anonymous is not authorized to perform: {INVOKE_ACTION} on resource: {resource} "
+                        f"because no identity-based policy allows the {INVOKE_ACTION} action"
+                    )
+                else:
+                    self._decisions[key] = self.permissions.check(found[0], found[1], str(caller), resource)
+                    if caller in self.permissions.unchecked:
+                        self._note(
+                            f"the role of {caller} is not a role of the app: its permission to invoke {resource} "
+                            "was not checked"
+                        )
+            return self._decisions[key]
+
+    def invoke(self, name: str, event: Any, request_id: str) -> Invocation:
+        """A synchronous invocation: run it now, on the function's pool."""
+        target, construct = self._target(name)
+        invocation = target.pool.invoke(event, request_id=request_id)
+        self._observe(construct, name, invocation, "synchronous invocation")
+        return invocation
+
+    def enqueue(self, name: str, event: Any, request_id: str) -> None:
+        """An asynchronous invocation: queued, run on at most the pool's containers at a time."""
+        target, construct = self._target(name)
+        item = (name, target, construct, event, request_id)
+        if not self.queue.put(name, item, concurrency=target.pool.max_containers) and not self.queue_stopped():
+            self._note(
+                f"stopped queueing asynchronous invocations after {self.queue.max_items} in one run "
+                "(a function that keeps invoking itself?): the later ones did not run"
+            )
+
+    # -- the runner's side ---------------------------------------------------------------
+
+    def queue_stopped(self) -> bool:
+        """Whether the run stopped (its time limit, or closed)."""
+        return self.closed or self.app.timed_out
+
+    def _note(self, note: str) -> None:
+        construct = self.current
+        if construct is not None and note not in self._noted:
+            self._noted.add(note)
+            construct.report.notes.append(note)
+
+    def _target(self, name: str) -> Tuple[AsyncTarget, "_ConstructRun"]:
+        with self._lock:
+            construct = self.current
+            found = self.functions.get(name)
+            if construct is None or found is None:
+                raise LambdaError(500, "ServiceException", f"no local run is under way to run {name}", kind="Service")
+            if construct.target is not None and construct.target.pool.image.name == name:
+                return construct.target, construct
+            if name not in self.targets:
+                stack, logical_id, _ = found
+                pool = next((p for p in self.app.pools if p.image.name == name), None)
+                try:
+                    if pool is None:
+                        image = construct.planner.function_image("function", stack, logical_id)
+                        pool = self.app.pool(image, self.app.function_concurrency(stack, logical_id))
+                    config = construct.planner.async_config(stack, logical_id)
+                except (RunnerError, AssemblyError) as exc:
+                    message = f"the local run cannot run the function {name}: {exc}"
+                    construct.report.notes.append(message)
+                    raise LambdaError(500, "ServiceException", message, kind="Service") from None
+                self.targets[name] = AsyncTarget(pool, config, sqs=self.app.resources.sqs)
+            return self.targets[name], construct
+
+    def _role(self, construct: "_ConstructRun", name: str) -> str:
+        if construct.target is not None and construct.target.pool.image.name == name:
+            return "scheduled function"
+        if construct.event_source is not None and construct.event_source.worker.image.name == name:
+            return "worker"
+        return f"function {name}"
+
+    def _observe(self, construct: "_ConstructRun", name: str, invocation: Invocation, what: str) -> None:
+        if self.closed:
+            return
+        with construct.lock:
+            construct.report.invocations += 1
+        self.app.show_output(invocation)
+        if not invocation.ok:
+            construct.record_error(self._role(construct, name), invocation)
+            self.app.progress(f"{construct.entry.path}: {what} of {name} failed: {invocation.error}")
+
+    def _run_queued(self, item: Tuple[str, AsyncTarget, "_ConstructRun", Any, str]) -> None:
+        name, target, construct, event, request_id = item
+        attempts = target.attempts
+
+        def observe(attempt: int, invocation: Invocation) -> None:
+            self._observe(construct, name, invocation, f"asynchronous invocation (attempt {attempt}/{attempts})")
+
+        invocation, _ = target.invoke(event, observe, request_id=request_id, stopped=lambda: self.closed)
+        if not invocation.ok and not self.closed:
+            with construct.lock:
+                construct.async_failed += 1
+
+    def close(self) -> None:
+        """Stop the endpoint and drop what is still queued (what runs is stopped with its pool)."""
+        self.closed = True
+        self.queue.stop()
+        self.endpoint.close()
 
 
 def run_app(

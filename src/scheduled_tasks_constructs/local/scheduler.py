@@ -3,8 +3,9 @@
 :func:`plan_fire_times` computes when a schedule fires;
 :class:`ScheduledTarget` fires one run as the Scheduler and Lambda do: the
 target input with its ``<aws.scheduler.*>`` placeholders filled in, invoked
-asynchronously, retried as the function's ``EventInvokeConfig`` says, and
-then sent to its on-failure destination (or its dead-letter queue).
+asynchronously (:class:`AsyncTarget`), retried as the function's
+``EventInvokeConfig`` says, and then sent to its on-failure destination (or
+its dead-letter queue).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .lambda_local import FunctionPool, Invocation
 from .planning import AsyncConfig, RunnerError, ScheduleSpec
 from .reporting import iso_z
 
-__all__ = ["ScheduledTarget", "fill_placeholders", "plan_fire_times"]
+__all__ = ["AsyncTarget", "ScheduledTarget", "fill_placeholders", "plan_fire_times"]
 
 _PLACEHOLDERS = {
     "execution_id": "<aws.scheduler.execution-id>",
@@ -112,65 +113,63 @@ def plan_fire_times(schedule: ScheduleSpec, *, after: datetime, count: int, wher
     return fire_times
 
 
-class ScheduledTarget:
-    """The schedule's target: the scheduled function, invoked asynchronously as the Scheduler does.
+class AsyncTarget:
+    """A function invoked asynchronously, as Lambda runs an ``Event`` invocation.
+
+    Lambda queues the event, invokes the function, retries a failed
+    invocation as the function's ``EventInvokeConfig`` says (the runner does
+    not wait between attempts), and then sends the event to the on-failure
+    destination (or the dead-letter queue). The Scheduler's invocations and
+    the local Lambda endpoint's ``Event`` invocations both go this way.
 
     Parameters
     ----------
     pool : FunctionPool
-        Runs the scheduled function.
+        Runs the function.
     config : AsyncConfig
         Its retries and failure destination.
     sqs : object
         An SQS client of the local endpoint (for the failure destination).
-    input_template : str
-        The target input, placeholders unfilled.
-    schedule_arn : str
-        The schedule's ARN (``<aws.scheduler.schedule-arn>``).
     """
 
-    def __init__(self, pool: FunctionPool, config: AsyncConfig, *, sqs: Any, input_template: Any, schedule_arn: str) -> None:
+    def __init__(self, pool: FunctionPool, config: AsyncConfig, *, sqs: Any) -> None:
         self.pool = pool
         self.config = config
         self.sqs = sqs
-        self.input_template = input_template
-        self.schedule_arn = schedule_arn
 
     @property
     def attempts(self) -> int:
-        """Invocations per run at most: the first and its retries."""
+        """Invocations per event at most: the first and its retries."""
         return 1 + max(0, self.config.retries)
 
-    def event(self, fire_time: datetime) -> Any:
-        """The event of the run at ``fire_time``: the target input with its placeholders filled in."""
-        values = {
-            "execution_id": str(uuid.uuid4()),
-            "scheduled_time": iso_z(fire_time),
-            "schedule_arn": self.schedule_arn,
-            "attempt_number": "1",
-        }
-        text = fill_placeholders(str(self.input_template), values)
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-
-    def invoke(self, event: Any, observe: Callable[[int, Invocation], None]) -> Tuple[Invocation, int]:
+    def invoke(
+        self,
+        event: Any,
+        observe: Callable[[int, Invocation], None],
+        *,
+        request_id: Optional[str] = None,
+        stopped: Callable[[], bool] = lambda: False,
+    ) -> Tuple[Invocation, int]:
         """Invoke with ``event`` until it succeeds or the retries are spent; then the last invocation.
 
-        ``observe(attempt, invocation)`` is called after every attempt. A run
-        whose last attempt failed is sent to the failure destination.
+        ``observe(attempt, invocation)`` is called after every attempt. An
+        event whose last attempt failed is sent to the failure destination.
+        Every attempt has the same request ID (``request_id``, default a new
+        one), as in Lambda. When ``stopped()`` turns true (the run ended),
+        a failed attempt is neither retried nor sent anywhere.
 
         Returns
         -------
         tuple
             The last invocation and the number of attempts allowed.
         """
-        request_id = str(uuid.uuid4())
+        request_id = request_id or str(uuid.uuid4())
         attempts = self.attempts
         invocation: Optional[Invocation] = None
         for attempt in range(1, attempts + 1):
             invocation = self.pool.invoke(event, request_id=request_id)
+            if stopped():
+                return invocation, attempts
             observe(attempt, invocation)
             if invocation.ok:
                 break
@@ -209,3 +208,40 @@ class ScheduledTarget:
             "responsePayload": {"errorMessage": invocation.error_message, "errorType": invocation.error_type},
         }
         self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+
+
+class ScheduledTarget(AsyncTarget):
+    """The schedule's target: the scheduled function, invoked asynchronously as the Scheduler does.
+
+    Parameters
+    ----------
+    pool : FunctionPool
+        Runs the scheduled function.
+    config : AsyncConfig
+        Its retries and failure destination.
+    sqs : object
+        An SQS client of the local endpoint (for the failure destination).
+    input_template : str
+        The target input, placeholders unfilled.
+    schedule_arn : str
+        The schedule's ARN (``<aws.scheduler.schedule-arn>``).
+    """
+
+    def __init__(self, pool: FunctionPool, config: AsyncConfig, *, sqs: Any, input_template: Any, schedule_arn: str) -> None:
+        super().__init__(pool, config, sqs=sqs)
+        self.input_template = input_template
+        self.schedule_arn = schedule_arn
+
+    def event(self, fire_time: datetime) -> Any:
+        """The event of the run at ``fire_time``: the target input with its placeholders filled in."""
+        values = {
+            "execution_id": str(uuid.uuid4()),
+            "scheduled_time": iso_z(fire_time),
+            "schedule_arn": self.schedule_arn,
+            "attempt_number": "1",
+        }
+        text = fill_placeholders(str(self.input_template), values)
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text

@@ -95,6 +95,9 @@ GRACE_SECONDS = "GRACE_SECONDS"
 DEADLINE_SECONDS = "DEADLINE_SECONDS"
 """Environment variable (watchdog): seconds a run may stay ``running`` before it is late."""
 
+SHARD_SIZE = "SHARD_SIZE"
+"""Environment variable: most tasks one producer invocation sends; a larger run is split into shards."""
+
 RUN_METRICS = "RUN_METRICS"
 """Environment variable: ``"on"`` makes whoever finishes a run publish its run metrics (the dashboard's)."""
 
@@ -116,6 +119,7 @@ __all__ = [
     "SCHEDULE_NAME",
     "SCHEDULE_START",
     "SCHEDULE_TIME_ZONE",
+    "SHARD_SIZE",
     "TABLE_NAME",
     "WEBHOOK_KIND",
     "WEBHOOK_MESSAGES",

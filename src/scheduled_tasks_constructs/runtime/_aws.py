@@ -16,8 +16,12 @@ from typing import Any
 MAX_ATTEMPTS = 5
 
 
+#: Connections a client keeps open at least (botocore's default).
+MIN_POOL_CONNECTIONS = 10
+
+
 @functools.cache
-def client(service_name: str, *, parameter_validation: bool = True) -> Any:
+def client(service_name: str, *, parameter_validation: bool = True, max_pool_connections: int = MIN_POOL_CONNECTIONS) -> Any:
     """Return the cached boto3 client for ``service_name``.
 
     The client uses botocore's ``standard`` retry mode with up to
@@ -30,6 +34,13 @@ def client(service_name: str, *, parameter_validation: bool = True) -> Any:
     ----------
     service_name : str
         A boto3 service name such as ``"sqs"`` or ``"dynamodb"``.
+    parameter_validation : bool, optional
+        Whether botocore checks every request against the service model
+        (CPU on every call; off for requests this library builds and checks
+        itself). Default: ``True``.
+    max_pool_connections : int, optional
+        Connections kept open: at least the calls a caller has in flight, so
+        that none waits for a connection or opens a new one. Default: 10.
 
     Returns
     -------
@@ -43,6 +54,7 @@ def client(service_name: str, *, parameter_validation: bool = True) -> Any:
     config = Config(
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         parameter_validation=parameter_validation,
+        max_pool_connections=max(MIN_POOL_CONNECTIONS, max_pool_connections),
     )
     return make_client(service_name, config=config)
 

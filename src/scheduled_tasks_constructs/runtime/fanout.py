@@ -7,14 +7,17 @@ deterministic (``<execution id>/<task name or index>``), so when the
 Scheduler retries a run and some tasks are sent twice, consumers can
 recognise the duplicates (see :mod:`.idempotency`).
 
-:func:`send_tasks` validates every task before it sends anything, packs the
-messages into ``SendMessageBatch`` calls of up to 10 entries, spreads the
-calls over a small thread pool and retries only the entries that a
-response lists as failed. Whole calls that fail on throttling, a server
+:func:`send_tasks` validates every task of a list before it sends
+anything (an iterator's tasks are read, checked and sent as they come, so a
+million are never in memory at once), packs the messages into
+``SendMessageBatch`` calls of up to 10 entries, spreads the calls over a
+small thread pool and retries only the entries that a response lists as
+failed. Whole calls that fail on throttling, a server
 error or the network are retried by botocore (the clients this library
 creates use its ``standard`` retry mode), never by this module.
 Bundled handlers use it through :mod:`.producer`; your own producer of
-dynamic tasks can call it directly.
+dynamic tasks can call it directly, or build on :mod:`.sharding` to send a
+large run in shards.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +55,9 @@ the round-trip bound. More threads still send somewhat faster on a full vCPU,
 but CPU-bound (each call then waits for the GIL); at Lambda's smaller memory
 sizes the CPU share, not this number, sets the pace
 (``benchmarks/bench_fanout.py`` measures both)."""
+
+DEFAULT_PROGRESS_EVERY = 10_000
+"""Tasks between two progress reports of :func:`send_tasks` (a shard's checkpoints)."""
 
 _MAX_IDS_IN_MESSAGE = 20
 
@@ -200,6 +207,45 @@ def _check_limit(max_message_bytes: int) -> None:
         )
 
 
+def _check_task(index: int, task: Any, task_id: str, seen: dict[str, int] | None) -> None:
+    if seen is not None:
+        if task_id in seen:
+            raise ValueError(
+                f"tasks {seen[task_id]} and {index} have the same id {task_id!r}; "
+                "task names must be unique within a run"
+            )
+        seen[task_id] = index
+    if not _is_valid_attribute_text(task_id):
+        raise ValueError(
+            f"task {index} has an id with characters SQS does not accept "
+            "(control characters or unpaired surrogates in its name)"
+        )
+
+
+def _encode(
+    index: int, task: Any, run: RunContext, run_id: str | None, max_message_bytes: int, seen: dict[str, int] | None
+) -> tuple[str, str, int]:
+    """Task id, body and size of the task at position ``index`` of its run, checked."""
+    task_id = task_id_for(run.execution_id, index, task)
+    _check_task(index, task, task_id, seen)
+    try:
+        body = messages.encode_task(
+            task_id,
+            task,
+            execution_id=run.execution_id,
+            scheduled_time=run.scheduled_time,
+            run_id=run_id,
+        )
+    except TypeError as exc:
+        raise TypeError(f"task {task_id!r} (index {index}) is not JSON-serialisable: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"task {task_id!r} (index {index}) is not valid JSON: {exc}") from None
+    size = messages.message_size(task_id, body)
+    if size > max_message_bytes:
+        raise TaskTooLargeError(task_id, size, max_message_bytes)
+    return task_id, body, size
+
+
 def build_messages(
     tasks: Sequence[Any],
     run: RunContext,
@@ -262,35 +308,7 @@ def build_messages(
     seen: dict[str, int] = {}
     built: list[tuple[str, str]] = []
     for index, task in enumerate(tasks):
-        task_id = task_id_for(run.execution_id, index, task)
-        if task_id in seen:
-            raise ValueError(
-                f"tasks {seen[task_id]} and {index} have the same id {task_id!r}; "
-                "task names must be unique within a run"
-            )
-        seen[task_id] = index
-        if not _is_valid_attribute_text(task_id):
-            raise ValueError(
-                f"task {index} has an id with characters SQS does not accept "
-                "(control characters or unpaired surrogates in its name)"
-            )
-        try:
-            body = messages.encode_task(
-                task_id,
-                task,
-                execution_id=run.execution_id,
-                scheduled_time=run.scheduled_time,
-                run_id=run_id,
-            )
-        except TypeError as exc:
-            raise TypeError(
-                f"task {task_id!r} (index {index}) is not JSON-serialisable: {exc}"
-            ) from None
-        except ValueError as exc:
-            raise ValueError(f"task {task_id!r} (index {index}) is not valid JSON: {exc}") from None
-        size = messages.message_size(task_id, body)
-        if size > max_message_bytes:
-            raise TaskTooLargeError(task_id, size, max_message_bytes)
+        task_id, body, _ = _encode(index, task, run, run_id, max_message_bytes, seen)
         built.append((task_id, body))
     return built
 
@@ -317,23 +335,8 @@ class _BatchOutcome:
     requests: int = 0
     retried_entries: int = 0
     cause: BaseException | None = None
-
-
-def _pack(entries: list[_Entry], max_batch_bytes: int) -> list[list[_Entry]]:
-    batches: list[list[_Entry]] = []
-    current: list[_Entry] = []
-    current_bytes = 0
-    for entry in entries:
-        if current and (
-            len(current) == MAX_BATCH_ENTRIES or current_bytes + entry.size > max_batch_bytes
-        ):
-            batches.append(current)
-            current, current_bytes = [], 0
-        current.append(entry)
-        current_bytes += entry.size
-    if current:
-        batches.append(current)
-    return batches
+    #: (position in the call, task id) of each failed entry, to report them in input order.
+    failed_order: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _send_batch(
@@ -384,12 +387,124 @@ def _send_batch(
             break
     for entry_id, entry in pending.items():
         outcome.failed[entry.task_id] = reasons.get(entry_id, "Failed")
+    positions = {entry.task_id: int(entry.entry_id[1:]) for entry in batch}
+    outcome.failed_order = [(positions[task_id], task_id) for task_id in outcome.failed]
     return outcome
+
+
+class _Stream:
+    """Batches pulled by the sending threads, and the run of leading tasks all sent.
+
+    The threads take batches one at a time (building a message happens under
+    the lock, so a lazy task iterator is read by one thread at a time); each
+    finished batch moves :attr:`sent_prefix` on when every batch before it
+    was sent whole, and ``on_progress(prefix, sent)`` hears of it every
+    ``progress_every`` tasks. With ``on_progress`` (a caller that resumes from
+    the prefix), the first batch with failed entries stops the pulling: what
+    is sent after the prefix would be sent again by the retry.
+    """
+
+    def __init__(
+        self,
+        batches: Iterator[list[_Entry]],
+        on_progress: Callable[[int, int], None] | None,
+        progress_every: int,
+    ) -> None:
+        self._batches = batches
+        self._lock = threading.Lock()
+        self._next_seq = 0
+        self._done: dict[int, int] = {}  # seq -> tasks of a batch sent whole
+        self._frontier = 0
+        self.sent_prefix = 0
+        self.sent = 0
+        self._reported = 0
+        self._on_progress = on_progress
+        self._progress_every = progress_every
+        self._halted = False
+        self.error: BaseException | None = None
+        # What the batches did, added up as they finish (a batch's outcome is not kept).
+        self.requests = 0
+        self.retried = 0
+        self.failed: dict[str, str] = {}
+        self.failed_order: dict[str, int] = {}
+        self.cause: BaseException | None = None
+
+    def pull(self) -> tuple[int, list[_Entry]] | None:
+        with self._lock:
+            if self.error is not None or self._halted:
+                return None
+            try:
+                batch = next(self._batches)
+            except StopIteration:
+                return None
+            except BaseException as exc:  # a task failed its checks, or the task source raised
+                self.error = exc
+                return None
+            seq, self._next_seq = self._next_seq, self._next_seq + 1
+            return seq, batch
+
+    def fail(self, exc: BaseException) -> None:
+        """A call raised what :func:`_send_batch` does not catch: stop pulling."""
+        with self._lock:
+            self.error = self.error or exc
+
+    def finish(self, seq: int, batch: list[_Entry], outcome: _BatchOutcome) -> None:
+        with self._lock:
+            self.sent += len(outcome.sent)
+            self.requests += outcome.requests
+            self.retried += outcome.retried_entries
+            self.failed.update(outcome.failed)
+            self.failed_order.update((task_id, position) for position, task_id in outcome.failed_order)
+            self.cause = self.cause or outcome.cause
+            if outcome.failed:
+                self._halted = self._on_progress is not None
+            else:
+                self._done[seq] = len(batch)
+            while self._frontier in self._done:
+                self.sent_prefix += self._done.pop(self._frontier)
+                self._frontier += 1
+            if self._on_progress is not None and self.sent_prefix - self._reported >= self._progress_every:
+                self._reported = self.sent_prefix
+                # Under the lock, so that reports arrive in order.
+                self._on_progress(self.sent_prefix, self.sent)
+
+    def report_last(self) -> None:
+        """Report the final counts (after the last batch, or before an error is raised)."""
+        if self._on_progress is not None:
+            self._reported = self.sent_prefix
+            self._on_progress(self.sent_prefix, self.sent)
+
+
+def _batches_of(entries: Iterator[_Entry], max_batch_bytes: int) -> Iterator[list[_Entry]]:
+    """Up to 10 entries per batch, within ``max_batch_bytes``, in order, lazily."""
+    current: list[_Entry] = []
+    current_bytes = 0
+    for entry in entries:
+        if current and (
+            len(current) == MAX_BATCH_ENTRIES or current_bytes + entry.size > max_batch_bytes
+        ):
+            yield current
+            current, current_bytes = [], 0
+        current.append(entry)
+        current_bytes += entry.size
+    if current:
+        yield current
+
+
+def _check_options(concurrency: Any, max_attempts: Any, backoff_seconds: Any, start: Any) -> None:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
+    if not isinstance(backoff_seconds, (int, float)) or backoff_seconds < 0:
+        raise ValueError(f"backoff_seconds must be a number of at least 0, got {backoff_seconds!r}")
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise ValueError(f"start must be a whole number of at least 0, got {start!r}")
 
 
 def send_tasks(
     queue_url: str,
-    tasks: Sequence[Any],
+    tasks: Sequence[Any] | Iterator[Any],
     *,
     run: RunContext,
     client: Any,
@@ -398,6 +513,9 @@ def send_tasks(
     backoff_seconds: float = 0.05,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     run_id: str | None = None,
+    start: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
+    progress_every: int = DEFAULT_PROGRESS_EVERY,
 ) -> SendReport:
     """Send the tasks of one run to an SQS queue, one message per task.
 
@@ -405,8 +523,11 @@ def send_tasks(
     ----------
     queue_url : str
         URL of the queue.
-    tasks : Sequence
-        The run's tasks (see :func:`build_messages`).
+    tasks : Sequence or Iterator
+        The run's tasks (see :func:`build_messages`): a list or tuple, checked
+        whole before anything is sent; or an iterator (a generator, say),
+        read lazily as the messages go out, so that a million tasks are
+        never in memory at once.
     run : RunContext
         The run the tasks belong to; its execution id prefixes every task id.
     client : Any
@@ -429,16 +550,38 @@ def send_tasks(
     run_id : str or None, optional
         The run's ledger key, carried in every message (see
         :func:`build_messages`). Default: none.
+    start : int, optional
+        Position in the run of the first of ``tasks``: a task without a name
+        gets the id ``"<execution id>/<start + its position here>"``, so a
+        shard that sends positions 200,000 to 299,999 gives them the ids the
+        whole run would. Default: 0.
+    on_progress : callable or None, optional
+        ``on_progress(prefix, sent)``: ``prefix`` is the number of leading
+        tasks all sent (in order), a checkpoint from which a retry may
+        resume; ``sent`` counts every task sent so far (the prefix and those
+        after it whose batch finished first). Called each time the prefix has
+        grown by ``progress_every``, once more at the end, and once before an
+        error is raised, from the sending threads, one call at a time. With
+        it, the first batch with failed entries stops the sending (a retry
+        resumes at the prefix; see :func:`.sharding.sharded_producer`).
+        Default: none.
+    progress_every : int, optional
+        Tasks between two ``on_progress`` calls. Default:
+        :data:`DEFAULT_PROGRESS_EVERY`.
 
     Returns
     -------
     SendReport
-        How many tasks were sent, in how many calls, and their ids.
+        How many tasks were sent, in how many calls, and their ids (for a
+        list or tuple; an iterator's ids are not kept, so ``task_ids`` is
+        empty).
 
     Raises
     ------
     TaskTooLargeError, TypeError, ValueError
-        If a task is invalid (see :func:`build_messages`); nothing is sent.
+        If a task is invalid (see :func:`build_messages`). For a list or
+        tuple nothing is sent; for an iterator the tasks before it may have
+        been sent (a retry sends them again under the same ids).
     EnqueueError
         If some entries were still failing after ``max_attempts``, failed in
         a way a retry cannot fix (``SenderFault`` entries), or were in a call
@@ -452,7 +595,8 @@ def send_tasks(
     a whole batch again, so an entry is not duplicated by a retry. A call
     that raises is not retried here: the client's retry mode has already
     retried it, and a second loop on top would multiply the attempts and
-    the wait.
+    the wait. An iterator's task ids are checked for duplicates within the
+    call (a set of ids: about 100 bytes a task).
 
     Examples
     --------
@@ -464,23 +608,27 @@ def send_tasks(
     ... )
     >>> report.sent, report.requests  # doctest: +SKIP
     (25, 3)
+    >>> report = send_tasks(  # doctest: +SKIP
+    ...     queue_url, ({"n": n} for n in range(1_000_000)), run=run, client=boto3.client("sqs"),
+    ... )
     """
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
-    if not isinstance(backoff_seconds, (int, float)) or backoff_seconds < 0:
-        raise ValueError(f"backoff_seconds must be a number of at least 0, got {backoff_seconds!r}")
-    built = build_messages(tasks, run, max_message_bytes=max_message_bytes, run_id=run_id)
-    task_ids = [task_id for task_id, _ in built]
-    if not built:
-        return SendReport(sent=0, requests=0, retried_entries=0, task_ids=[])
-
-    entries = [
-        _Entry(f"t{index}", task_id, body, messages.message_size(task_id, body))
-        for index, (task_id, body) in enumerate(built)
-    ]
-    batches = _pack(entries, max_message_bytes)
+    _check_options(concurrency, max_attempts, backoff_seconds, start)
+    _check_limit(max_message_bytes)
+    if isinstance(progress_every, bool) or not isinstance(progress_every, int) or progress_every < 1:
+        raise ValueError(f"progress_every must be a positive integer, got {progress_every!r}")
+    task_ids: list[str] = []
+    entries: Iterator[_Entry]
+    if isinstance(tasks, (list, tuple)):
+        seen: dict[str, int] = {}
+        built = [_encode(start + i, task, run, run_id, max_message_bytes, seen) for i, task in enumerate(tasks)]
+        task_ids = [task_id for task_id, _, _ in built]
+        entries = iter(
+            [_Entry(f"t{i}", task_id, body, size) for i, (task_id, body, size) in enumerate(built)]
+        )
+    elif isinstance(tasks, Iterator) and not isinstance(tasks, (str, bytes)):
+        entries = _lazy_entries(tasks, run, run_id, max_message_bytes, start)
+    else:
+        raise TypeError(f"tasks must be a list or an iterator, got {type(tasks).__name__}")
 
     def send(batch: list[_Entry]) -> _BatchOutcome:
         return _send_batch(
@@ -491,27 +639,40 @@ def send_tasks(
             backoff_seconds=backoff_seconds,
         )
 
-    workers = min(concurrency, len(batches))
-    if workers == 1:
-        outcomes = [send(batch) for batch in batches]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(send, batches))
+    stream = _Stream(_batches_of(entries, max_message_bytes), on_progress, progress_every)
 
-    sent = sum(len(outcome.sent) for outcome in outcomes)
-    requests = sum(outcome.requests for outcome in outcomes)
-    retried = sum(outcome.retried_entries for outcome in outcomes)
-    failed: dict[str, str] = {}
-    cause: BaseException | None = None
-    for outcome in outcomes:
-        failed.update(outcome.failed)
-        cause = cause or outcome.cause
+    def work() -> None:
+        while (item := stream.pull()) is not None:
+            seq, batch = item
+            try:
+                outcome = send(batch)
+            except BaseException as exc:
+                stream.fail(exc)
+                return
+            stream.finish(seq, batch, outcome)
+
+    if concurrency == 1:
+        work()
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for future in [pool.submit(work) for _ in range(concurrency)]:
+                future.result()
+
+    sent, requests, retried = stream.sent, stream.requests, stream.retried
+    if stream.error is not None:
+        logger.error(
+            "run %s: stopped after sending %d tasks: %s", run.execution_id, sent, type(stream.error).__name__
+        )
+        stream.report_last()
+        raise stream.error
+    failed, order, cause = stream.failed, stream.failed_order, stream.cause
     if failed:
-        failed_ids = [task_id for task_id in task_ids if task_id in failed]
+        failed_ids = sorted(failed, key=lambda task_id: order.get(task_id, 0))
+        stream.report_last()
         logger.error(
             "enqueue failed for %d of %d tasks of run %s",
             len(failed_ids),
-            len(task_ids),
+            sent + len(failed_ids),
             run.execution_id,
         )
         raise EnqueueError(
@@ -519,11 +680,22 @@ def send_tasks(
             sent=sent,
             reasons={task_id: failed[task_id] for task_id in failed_ids},
         ) from cause
+    stream.report_last()
     return SendReport(sent=sent, requests=requests, retried_entries=retried, task_ids=task_ids)
+
+
+def _lazy_entries(
+    tasks: Iterator[Any], run: RunContext, run_id: str | None, max_message_bytes: int, start: int
+) -> Iterator[_Entry]:
+    seen: dict[str, int] = {}
+    for offset, task in enumerate(tasks):
+        task_id, body, size = _encode(start + offset, task, run, run_id, max_message_bytes, seen)
+        yield _Entry(f"t{offset}", task_id, body, size)
 
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",
+    "DEFAULT_PROGRESS_EVERY",
     "MAX_BATCH_ENTRIES",
     "EnqueueError",
     "SendReport",

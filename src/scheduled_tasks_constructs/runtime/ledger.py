@@ -41,6 +41,13 @@ Counts are per delivery: exact when every task is delivered once or its
 repeats are told apart (the producer's retries resend tasks with the same
 ids, and a standard queue may deliver a message twice); use
 :mod:`.idempotency` in the task function so that a repeat does no work.
+A sharded run (:mod:`.sharding`) keeps them exact across a shard's failed
+attempts: the attempt that fails records how many tasks it sent past its
+checkpoint (``tasks_resent``, the deliveries the retry adds), and a run is
+finished when ``tasks_sent + tasks_resent`` deliveries are accounted for.
+Its plan is the map ``shards`` (``start``, ``stop``, ``sent``, ``resent``,
+``done``, ``dispatched``, ``attempts`` and the live claim of each shard),
+with ``shard_count``, ``shards_done`` and ``tasks_planned``.
 
 Environment: ``LEDGER_TABLE_NAME`` (the table), ``MAX_ATTEMPTS`` (deliveries
 of one run Lambda makes: a run is ``failed`` when the last one fails),
@@ -663,7 +670,7 @@ def _finished_by_counts(
     """Finish a fan-out run whose counts say it is done; its item if this call finished it."""
     if item.get("status") != RUNNING or not item.get("sending_done"):
         return None
-    sent = int(item.get("tasks_sent", 0))
+    sent = int(item.get("tasks_sent", 0)) + int(item.get("tasks_resent", 0))
     succeeded = int(item.get("tasks_succeeded", 0))
     dead = int(item.get("tasks_dead_lettered", 0))
     if succeeded + dead < sent:
@@ -707,6 +714,386 @@ def fail_sending(
         The failed item when this was the last delivery, else ``None``.
     """
     return finish_run(client, config, run_id, error=error, attempts=attempts, now=now)
+
+
+# --------------------------------------------------------------------------- shards
+
+
+@dataclass(frozen=True)
+class ShardState:
+    """One shard of a sharded run, as its run item holds it (``shards.<index>``).
+
+    Parameters
+    ----------
+    index : int
+        The shard's number, from 0.
+    start, stop : int
+        The positions in the run of its tasks: ``start`` to ``stop - 1``.
+    sent : int
+        Leading tasks of the shard known to be sent (its checkpoint): a retry
+        resumes at ``start + sent``.
+    resent : int
+        Tasks its failed attempts sent past their checkpoint (sent twice).
+    done : bool
+        Whether the shard has sent all its tasks and added them to
+        ``tasks_sent``.
+    dispatched : bool
+        Whether the producer that planned the run has handed it on.
+    attempts : int
+        Invocations that claimed the shard.
+    """
+
+    index: int
+    start: int
+    stop: int
+    sent: int = 0
+    resent: int = 0
+    done: bool = False
+    dispatched: bool = False
+    attempts: int = 0
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any], index: int) -> ShardState:
+        """The state of shard ``index`` in a run item (plain values)."""
+        raw = (item.get("shards") or {}).get(str(index))
+        if not isinstance(raw, Mapping):
+            raise KeyError(f"run {item.get(PARTITION_KEY)} has no shard {index}")
+        return cls(
+            index=index,
+            start=int(raw["start"]),
+            stop=int(raw["stop"]),
+            sent=int(raw.get("sent", 0)),
+            resent=int(raw.get("resent", 0)),
+            done=bool(raw.get("done", False)),
+            dispatched=bool(raw.get("dispatched", False)),
+            attempts=int(raw.get("attempts", 0)),
+        )
+
+
+def shards_of(item: Mapping[str, Any]) -> list[ShardState]:
+    """Every shard of a sharded run item, in order (none for a run sent by one producer)."""
+    return [ShardState.from_item(item, index) for index in range(int(item.get("shard_count", 0)))]
+
+
+def plan_shards(
+    client: Any, config: LedgerConfig, run_id: str, ranges: Sequence[tuple[int, int]], *, request_id: str
+) -> list[ShardState]:
+    """Record a run's shards (once: a retried planner gets the plan already recorded).
+
+    Parameters
+    ----------
+    client : Any
+        A boto3 DynamoDB client.
+    config : LedgerConfig
+        The ledger.
+    run_id : str
+        The run, claimed by ``request_id`` (:func:`start_run`).
+    ranges : sequence of (int, int)
+        ``(start, stop)`` of each shard, in order.
+    request_id : str
+        The planner's request id; the plan is written only while it holds
+        the run's claim.
+
+    Returns
+    -------
+    list of ShardState
+        The shards as recorded: this plan, or the one an earlier delivery of
+        the run recorded (the same, when the task count did not change).
+    """
+    plan = {
+        str(index): {
+            "M": {
+                "start": {"N": str(start)},
+                "stop": {"N": str(stop)},
+                "sent": {"N": "0"},
+                "resent": {"N": "0"},
+                "done": {"BOOL": False},
+                "dispatched": {"BOOL": False},
+                "attempts": {"N": "0"},
+            }
+        }
+        for index, (start, stop) in enumerate(ranges)
+    }
+    response = client.update_item(
+        TableName=config.table_name,
+        Key={PARTITION_KEY: {"S": run_id}},
+        UpdateExpression=(
+            "SET shards = if_not_exists(shards, :plan), shard_count = if_not_exists(shard_count, :count), "
+            "tasks_planned = if_not_exists(tasks_planned, :planned)"
+        ),
+        ConditionExpression="claimed_by = :request",
+        ExpressionAttributeValues={
+            ":plan": {"M": plan},
+            ":count": {"N": str(len(ranges))},
+            ":planned": {"N": str(sum(stop - start for start, stop in ranges))},
+            ":request": {"S": request_id},
+        },
+        ReturnValues="ALL_NEW",
+    )
+    return shards_of(_aws.plain_item(response["Attributes"]))
+
+
+def mark_dispatched(client: Any, config: LedgerConfig, run_id: str, index: int) -> None:
+    """Record that shard ``index`` was handed on (a retried planner does not hand it on again)."""
+    client.update_item(
+        TableName=config.table_name,
+        Key={PARTITION_KEY: {"S": run_id}},
+        UpdateExpression="SET shards.#k.dispatched = :true",
+        ExpressionAttributeNames={"#k": str(index)},
+        ExpressionAttributeValues={":true": {"BOOL": True}},
+    )
+
+
+@dataclass(frozen=True)
+class ShardStart:
+    """What :func:`claim_shard` found.
+
+    Parameters
+    ----------
+    outcome : str
+        ``"claimed"`` (this invocation sends the shard, from ``shard.sent``
+        on), ``"done"`` (the shard was sent already) or ``"busy"`` (another
+        invocation of the same shard holds a live claim).
+    shard : ShardState
+        The shard after the claim.
+    item : dict
+        The run item.
+    """
+
+    outcome: str
+    shard: ShardState
+    item: dict[str, Any] = field(default_factory=dict)
+
+
+def claim_shard(
+    client: Any,
+    config: LedgerConfig,
+    run_id: str,
+    index: int,
+    *,
+    request_id: str,
+    seconds: float,
+    now: datetime | None = None,
+) -> ShardStart:
+    """Claim shard ``index`` of a run for ``seconds`` (the invocation's remaining time).
+
+    One conditional ``UpdateItem``: it succeeds when the shard is not done
+    and no other invocation holds a live claim on it, and counts an attempt.
+    A shard whose invocation died (a timeout, out of memory) is claimed again
+    once its claim runs out, which is when that invocation's time was up.
+    """
+    from botocore.exceptions import ClientError
+
+    moment = _aws.utc(now)
+    try:
+        response = client.update_item(
+            TableName=config.table_name,
+            Key={PARTITION_KEY: {"S": run_id}},
+            UpdateExpression=(
+                "SET shards.#k.claimed_by = :request, shards.#k.claim_until = :until, "
+                "shards.#k.attempts = shards.#k.attempts + :one"
+            ),
+            ConditionExpression=(
+                "shards.#k.done = :false AND (attribute_not_exists(shards.#k.claim_until) "
+                "OR shards.#k.claim_until < :now OR shards.#k.claimed_by = :request)"
+            ),
+            ExpressionAttributeNames={"#k": str(index)},
+            ExpressionAttributeValues={
+                ":request": {"S": request_id},
+                ":until": {"S": _aws.iso(moment + timedelta(seconds=max(1.0, seconds)))},
+                ":now": {"S": _aws.iso(moment)},
+                ":one": {"N": "1"},
+                ":false": {"BOOL": False},
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        item = _get(client, config.table_name, run_id)
+        shard = ShardState.from_item(item, index)
+        return ShardStart("done" if shard.done else "busy", shard, item)
+    item = _aws.plain_item(response["Attributes"])
+    return ShardStart("claimed", ShardState.from_item(item, index), item)
+
+
+def _update_shard(
+    client: Any, config: LedgerConfig, run_id: str, index: int, expression: str, values: dict[str, Any], **names: str
+) -> bool:
+    """One ``UpdateItem`` of shard ``index``, on the condition that ``:request`` holds its claim and it is not done.
+
+    Returns ``False`` when the condition failed (the claim was lost, or the shard is done).
+    """
+    from botocore.exceptions import ClientError
+
+    try:
+        client.update_item(
+            TableName=config.table_name,
+            Key={PARTITION_KEY: {"S": run_id}},
+            UpdateExpression=expression,
+            ConditionExpression="shards.#k.claimed_by = :request AND shards.#k.done = :false",
+            ExpressionAttributeNames={"#k": str(index), **names},
+            ExpressionAttributeValues={**values, ":false": {"BOOL": False}},
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return False
+    return True
+
+
+def checkpoint_shard(
+    client: Any, config: LedgerConfig, run_id: str, index: int, *, sent: int, request_id: str
+) -> bool:
+    """Record that the first ``sent`` tasks of a shard are on the queue; ``False`` if the claim was lost."""
+    return _update_shard(
+        client, config, run_id, index, "SET shards.#k.sent = :sent",
+        {":sent": {"N": str(sent)}, ":request": {"S": request_id}},
+    )
+
+
+def complete_shard(
+    client: Any,
+    config: LedgerConfig,
+    run_id: str,
+    index: int,
+    *,
+    sent: int,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """Record that a shard sent all its ``sent`` tasks; finish the run's sending when it was the last.
+
+    The update that marks the shard done also ``ADD``s ``sent`` to the run's
+    ``tasks_sent`` and 1 to ``shards_done``, on the condition that the shard
+    was not done: a shard is counted once however often it is delivered.
+    The call that sees every shard done records that sending is over (as
+    :func:`finish_sending` does for one producer), which finishes the run
+    when the workers are already through.
+
+    Returns
+    -------
+    dict or None
+        The finished item when this call finished the run, else ``None``.
+    """
+    from botocore.exceptions import ClientError
+
+    moment = _aws.utc(now)
+    try:
+        response = client.update_item(
+            TableName=config.table_name,
+            Key={PARTITION_KEY: {"S": run_id}},
+            UpdateExpression=(
+                "SET shards.#k.done = :true, shards.#k.sent = :sent "
+                "REMOVE shards.#k.claimed_by, shards.#k.claim_until "
+                "ADD tasks_sent :sent, shards_done :one"
+            ),
+            ConditionExpression="shards.#k.done = :false",
+            ExpressionAttributeNames={"#k": str(index)},
+            ExpressionAttributeValues={
+                ":true": {"BOOL": True},
+                ":false": {"BOOL": False},
+                ":sent": {"N": str(sent)},
+                ":one": {"N": "1"},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        item = _aws.plain_item(response["Attributes"])
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        item = _get(client, config.table_name, run_id)
+    return finish_sharded_sending(client, config, item, now=moment)
+
+
+def finish_sharded_sending(
+    client: Any, config: LedgerConfig, item: Mapping[str, Any], *, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """When every shard of a run item is done, record that sending is over (once); the finished item if the run finished."""
+    from botocore.exceptions import ClientError
+
+    count = int(item.get("shard_count", 0))
+    if count == 0 or int(item.get("shards_done", 0)) < count or item.get("sending_done"):
+        return None
+    moment = _aws.utc(now)
+    try:
+        response = client.update_item(
+            TableName=config.table_name,
+            Key={PARTITION_KEY: {"S": str(item[PARTITION_KEY])}},
+            UpdateExpression="SET sending_done = :true REMOVE claim_until, claimed_by",
+            ConditionExpression="shards_done >= shard_count AND attribute_not_exists(sending_done)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if not _conditional_failed(exc):
+            raise
+        return None
+    return _finished_by_counts(client, config, _aws.plain_item(response["Attributes"]), moment)
+
+
+def fail_shard(
+    client: Any,
+    config: LedgerConfig,
+    run_id: str,
+    index: int,
+    error: BaseException,
+    *,
+    sent: int,
+    resent: int,
+    attempts: int,
+    request_id: str,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """Record that an attempt at a shard failed: its checkpoint, its extra sends, and its claim given up.
+
+    Before the last of ``config.max_attempts`` the claim is given up, so that
+    Lambda's retry of the shard takes it over at once. On the last, the run is
+    ``failed`` (its tasks cannot all be sent); the other shards go on, and
+    their tasks are still worked.
+
+    Parameters
+    ----------
+    sent : int
+        Leading tasks of the shard all sent (the checkpoint the retry
+        resumes at).
+    resent : int
+        Tasks this attempt sent after that checkpoint: the retry sends them
+        again, so they are added to the run's ``tasks_resent``.
+    attempts : int
+        The shard's attempts so far, this one included.
+
+    Returns
+    -------
+    dict or None
+        The failed item when this call failed the run, else ``None``.
+    """
+    text = one_line_error(error)
+    _update_shard(
+        client, config, run_id, index,
+        "SET shards.#k.#error = :error, shards.#k.sent = :sent, shards.#k.resent = shards.#k.resent + :resent "
+        "REMOVE shards.#k.claimed_by, shards.#k.claim_until ADD tasks_resent :resent",
+        {":error": {"S": text}, ":request": {"S": request_id}, ":sent": {"N": str(sent)}, ":resent": {"N": str(resent)}},
+        **{"#error": "error"},
+    )
+    if attempts >= config.max_attempts:
+        return _finish(
+            client, config.table_name, run_id, FAILED, _aws.utc(now), release=config.overlap == "skip", error=text
+        )
+    return None
+
+
+def yield_shard(client: Any, config: LedgerConfig, run_id: str, index: int, *, sent: int, request_id: str) -> bool:
+    """Record a shard's checkpoint and give up its claim: it goes on in a new invocation.
+
+    The shard's attempts start again from 0 there: the new invocation is not
+    a retry, and it has Lambda's retries of its own. ``False`` if the claim
+    was lost.
+    """
+    return _update_shard(
+        client, config, run_id, index,
+        "SET shards.#k.sent = :sent, shards.#k.attempts = :zero REMOVE shards.#k.claimed_by, shards.#k.claim_until",
+        {":sent": {"N": str(sent)}, ":zero": {"N": "0"}, ":request": {"S": request_id}},
+    )
 
 
 # --------------------------------------------------------------------------- workers
@@ -997,6 +1384,17 @@ __all__ = [
     "BatchCounts",
     "LedgerConfig",
     "RunStart",
+    "ShardStart",
+    "ShardState",
+    "checkpoint_shard",
+    "claim_shard",
+    "complete_shard",
+    "fail_shard",
+    "finish_sharded_sending",
+    "mark_dispatched",
+    "plan_shards",
+    "shards_of",
+    "yield_shard",
     "counts_for",
     "fail_sending",
     "final_status",
