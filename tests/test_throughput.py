@@ -77,3 +77,15 @@ def test_bad_inputs_are_named(call, message):
     with pytest.raises(ValueError) as caught:
         call()
     assert str(caught.value) == message
+
+
+def test_a_larger_batch_takes_fewer_invocations_and_spreads_the_overhead_over_more_tasks():
+    send = estimate_send(100_000, shard_size=10_000, memory_mb=1769)
+    small = estimate_run(100_000, seconds_per_task=0.01, batch_size=10, max_concurrency=20, send=send)
+    large = estimate_run(100_000, seconds_per_task=0.01, batch_size=100, max_batching_window_seconds=1, max_concurrency=20, send=send)
+    assert (small.worker_invocations, large.worker_invocations) == (10_000, 1_000)
+    # 20 pollers: 10 tasks per 0.13 s batch, against 100 tasks per 1.03 s batch; plus the ramp from 5
+    # to 20 pollers (3 s, half of it lost) and, for the large batch, the last one's window (1 s)
+    assert small.seconds == pytest.approx(100_000 / (20 * 10 / 0.13) + 1.5, abs=1.0)
+    assert large.seconds == pytest.approx(100_000 / (20 * 100 / 1.03) + 1.5 + 1 + 1.03, abs=1.0)
+    assert large.seconds < small.seconds

@@ -16,30 +16,16 @@ import json
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List
 
 import boto3
 import pytest
 
-from scheduled_tasks_constructs.local import cli
 from scheduled_tasks_constructs.local.deployed import DeployedResources
 from scheduled_tasks_constructs.local.operate import update_request
+from cli_calls import one_line_error, run_cli
 
 METADATA_TYPE = "scheduled-tasks-constructs"
-
-
-def run_cli(argv: List[str]) -> Tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    assert "Traceback" not in err
-    (line,) = [line for line in err.splitlines() if line.startswith("scheduled-tasks: error:")]
-    return line
 
 
 def entry(kind: str, stack: str, schedule: str, ledger: str) -> List[Dict[str, Any]]:

@@ -26,25 +26,12 @@ from typing import Any, Callable, Dict, List, Tuple
 import boto3
 import pytest
 
-from scheduled_tasks_constructs.local import cli, operate_runs
+from scheduled_tasks_constructs.local import operate_runs
 from scheduled_tasks_constructs.local.deployed import DeployedResources
+from cli_calls import one_line_error, run_cli
 
 METADATA_TYPE = "scheduled-tasks-constructs"
 REGION = "us-east-1"
-
-
-def run_cli(argv: List[str]) -> Tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    assert "Traceback" not in err
-    (line,) = [line for line in err.splitlines() if line.startswith("scheduled-tasks: error:")]
-    return line
 
 
 class StubCloudFormation:

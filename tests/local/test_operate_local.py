@@ -13,19 +13,17 @@ here.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from scheduled_tasks_constructs.local import cli
 from scheduled_tasks_constructs.local.cdk_app import load_app
+from cli_calls import one_line_error, run_cli
 
 pytestmark = pytest.mark.xdist_group("operate-local")
 
@@ -63,20 +61,6 @@ WORKER = """
 
 MONTHLY = "Operate/Monthly"
 NIGHTLY = "Operate/Nightly"
-
-
-def run_cli(argv: List[str]) -> Tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    assert "Traceback" not in err
-    (line,) = [line for line in err.splitlines() if line.startswith("scheduled-tasks: error:")]
-    return line
 
 
 @pytest.fixture(scope="module")
