@@ -225,6 +225,9 @@ def test_library_presets_match_the_library_defaults():
     assert cost.LIBRARY_SEND_CONCURRENCY == inspect.signature(fanout.send_tasks).parameters["concurrency"].default
     assert cost.LIBRARY_PRODUCER_SHARD_SIZE == _defaults.PRODUCER_SHARD_SIZE == sharding.DEFAULT_SHARD_SIZE
     assert cost._MAX_SHARDS == sharding.MAX_SHARDS and cost._SHARD_CHECKPOINT_TASKS == fanout.DEFAULT_PROGRESS_EVERY
+    for tasks, size in ((25, 100), (250_000, 100_000), (1_000_000, 50_000), (10_000_000, 1_000), (100, 100)):
+        ranges = sharding.shard_ranges(tasks, size)
+        assert cost.shard_sizes(tasks, size) == ([stop - start for start, stop in ranges] if len(ranges) > 1 else [])
     assert cost.LIBRARY_WATCHDOG_MEMORY_MB == _defaults.WATCHDOG_MEMORY_MB
     assert cost.LIBRARY_WATCHDOG_INTERVAL_MINUTES == _defaults.WATCHDOG_INTERVAL.to_minutes()
     assert cost.LIBRARY_LEDGER_RETENTION_DAYS == _defaults.LEDGER_RETENTION.to_days()

@@ -896,8 +896,16 @@ _SHARD_CHECKPOINT_TASKS = 10_000  # runtime.fanout.DEFAULT_PROGRESS_EVERY
 _MAX_SHARDS = 1_000  # runtime.sharding.MAX_SHARDS
 
 
-def _shards(tasks: int, shard_size: Optional[int]) -> list[int]:
-    """The task counts of a run's shards (none when one invocation sends the run), as ``runtime.sharding`` plans them."""
+def shard_sizes(tasks: int, shard_size: Optional[int]) -> list[int]:
+    """The task counts of a run's shards, as ``runtime.sharding.shard_ranges`` plans them; none when one invocation sends the run.
+
+    Examples
+    --------
+    >>> shard_sizes(250_000, 100_000)
+    [100000, 100000, 50000]
+    >>> shard_sizes(25, 100), len(shard_sizes(10_000_000, 1_000))
+    ([], 1000)
+    """
     if shard_size is None or tasks <= shard_size:
         return []
     size = max(shard_size, -(-tasks // _MAX_SHARDS))
@@ -1050,7 +1058,7 @@ def estimate_monthly_cost(
 
     # The scheduled function (recorder or producer).
     batches = 0
-    shards = _shards(n, s.producer_shard_size) if s.fanout else []
+    shards = shard_sizes(n, s.producer_shard_size) if s.fanout else []
     producer_invocations = 1 + len(shards)
     shard_ledger_writes = 0
     if s.fanout and shards:
@@ -1330,4 +1338,5 @@ __all__ = [
     "compare",
     "estimate_monthly_cost",
     "settings_differences",
+    "shard_sizes",
 ]

@@ -40,8 +40,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-LAMBDA_FULL_VCPU_MEMORY_MB = 1_769
-"""Memory at which a Lambda function gets one whole vCPU (its share scales with memory below)."""
+from .cost import LAMBDA_FULL_VCPU_MEMORY_MB, shard_sizes
 
 SQS_EVENT_SOURCE_INITIAL_BATCHES = 5
 """Concurrent batches Lambda's SQS event source starts with."""
@@ -122,13 +121,6 @@ def _positive(name: str, value: float, *, zero: bool = False) -> None:
         raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
-def _shard_sizes(tasks: int, shard_size: Optional[int]) -> list[int]:
-    if shard_size is None or tasks <= shard_size:
-        return [tasks]
-    size = max(shard_size, -(-tasks // 1_000))
-    return [min(size, tasks - start) for start in range(0, tasks, size)]
-
-
 def estimate_send(
     tasks: int,
     *,
@@ -190,7 +182,7 @@ def estimate_send(
     if isinstance(efficiency, bool) or not isinstance(efficiency, (int, float)) or not 0 < efficiency <= 1:
         raise ValueError(f"efficiency must be a number above 0 and at most 1, got {efficiency!r}")
     vcpu = min(memory_mb, LAMBDA_FULL_VCPU_MEMORY_MB) / LAMBDA_FULL_VCPU_MEMORY_MB
-    sizes = _shard_sizes(tasks, shard_size)
+    sizes = shard_sizes(tasks, shard_size) or [tasks]
     shards = len(sizes) if len(sizes) > 1 else 0
 
     def one(size: int) -> tuple[float, bool]:

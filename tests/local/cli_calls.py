@@ -1,10 +1,10 @@
-"""Calling the ``scheduled-tasks`` command in-process, for the operate verbs' tests."""
+"""Calling the ``scheduled-tasks`` command in-process, and a stand-in CloudFormation, for the operate verbs' tests."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-from typing import List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from scheduled_tasks_constructs.local import cli
 
@@ -23,3 +23,15 @@ def one_line_error(code: int, err: str) -> str:
     assert "Traceback" not in err
     (line,) = [line for line in err.splitlines() if line.startswith("scheduled-tasks: error:")]
     return line
+
+
+class StubCloudFormation:
+    """CloudFormation's ``DescribeStackResource``, answering from ``{logical ID: physical ID}``; ``calls`` keeps each."""
+
+    def __init__(self, physical: Dict[str, str]) -> None:
+        self.physical = physical
+        self.calls: List[Tuple[str, str]] = []
+
+    def describe_stack_resource(self, *, StackName: str, LogicalResourceId: str) -> Dict[str, Any]:  # noqa: N803
+        self.calls.append((StackName, LogicalResourceId))
+        return {"StackResourceDetail": {"PhysicalResourceId": self.physical[LogicalResourceId]}}

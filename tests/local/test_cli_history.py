@@ -33,6 +33,7 @@ from scheduled_tasks_constructs.local.deployed import (
     stack_region,
 )
 from scheduled_tasks_constructs.local.resources import LocalResources
+from cli_calls import StubCloudFormation
 
 METADATA_TYPE = "scheduled-tasks-constructs"
 KEY = {
@@ -422,18 +423,6 @@ def test_unknown_profile_is_one_line(app, deployed_env) -> None:
 
 
 # --------------------------------------------------------------------------- deployed.py, without a server
-
-
-class StubCloudFormation:
-    """Answers DescribeStackResource from a dict of logical ID -> physical ID."""
-
-    def __init__(self, physical: Dict[str, str]) -> None:
-        self.physical = physical
-        self.calls: List[Tuple[str, str]] = []
-
-    def describe_stack_resource(self, *, StackName: str, LogicalResourceId: str) -> Dict[str, Any]:  # noqa: N803
-        self.calls.append((StackName, LogicalResourceId))
-        return {"StackResourceDetail": {"PhysicalResourceId": self.physical[LogicalResourceId]}}
 
 
 def test_physical_name_asks_cloudformation_or_reads_the_arn() -> None:

@@ -23,7 +23,7 @@ import pytest
 
 from scheduled_tasks_constructs.local.deployed import DeployedResources
 from scheduled_tasks_constructs.local.operate import update_request
-from cli_calls import one_line_error, run_cli
+from cli_calls import StubCloudFormation, one_line_error, run_cli
 
 METADATA_TYPE = "scheduled-tasks-constructs"
 
@@ -31,14 +31,6 @@ METADATA_TYPE = "scheduled-tasks-constructs"
 def entry(kind: str, stack: str, schedule: str, ledger: str) -> List[Dict[str, Any]]:
     resources = {"schedule": {"stack": stack, "logicalId": schedule}, "ledger": {"stack": stack, "logicalId": ledger}}
     return [{"type": METADATA_TYPE, "data": {"version": 1, "construct": kind, "resources": resources}}]
-
-
-class StubCloudFormation:
-    def __init__(self, physical: Dict[str, str]) -> None:
-        self.physical = physical
-
-    def describe_stack_resource(self, *, StackName: str, LogicalResourceId: str) -> Dict[str, Any]:  # noqa: N803
-        return {"StackResourceDetail": {"PhysicalResourceId": self.physical[LogicalResourceId]}}
 
 
 @pytest.fixture

@@ -28,18 +28,10 @@ import pytest
 
 from scheduled_tasks_constructs.local import operate_runs
 from scheduled_tasks_constructs.local.deployed import DeployedResources
-from cli_calls import one_line_error, run_cli
+from cli_calls import StubCloudFormation, one_line_error, run_cli
 
 METADATA_TYPE = "scheduled-tasks-constructs"
 REGION = "us-east-1"
-
-
-class StubCloudFormation:
-    def __init__(self, physical: Dict[str, str]) -> None:
-        self.physical = physical
-
-    def describe_stack_resource(self, *, StackName: str, LogicalResourceId: str) -> Dict[str, Any]:  # noqa: N803
-        return {"StackResourceDetail": {"PhysicalResourceId": self.physical[LogicalResourceId]}}
 
 
 class FakeLambda:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 from typing import Any, Dict, List
 
 import boto3

@@ -93,13 +93,16 @@ def assembly(tmp_path_factory: pytest.TempPathFactory, markers: Path, synthesize
     return CloudAssembly(synthesize_app(folder, APP, FILES, context={"markers": str(markers)}))
 
 
-def run_one(assembly: CloudAssembly, endpoint: str, name: str) -> runner.ConstructReport:
+def run_one(assembly: CloudAssembly, endpoint: str, name: str) -> tuple[runner.ConstructReport, str]:
+    """Run the construct once: its report, and what the run said (for a failing assertion's message)."""
     entries = [c for c in assembly.scheduled_constructs() if c.path == f"Sharded/{name}"]
     options = runner.RunOptions(runs=1, after=AFTER, progress_bar=False, timeout_seconds=300)
-    report = runner.run_app(assembly, entries, endpoint=endpoint, options=options)
-    assert report.notes == []
+    lines: list[str] = []
+    report = runner.run_app(assembly, entries, endpoint=endpoint, options=options, progress=lines.append)
+    assert report.notes == [], "\n".join(lines)
     (construct,) = report.constructs
-    return construct
+    summary = {key: getattr(construct, key) for key in ("errors", "invocations", "tasks_sent", "tasks_succeeded", "notes")}
+    return construct, f"{summary}\n" + "\n".join(lines)
 
 
 def ledger_item(endpoint: str, construct: runner.ConstructReport) -> dict[str, Any]:
@@ -116,27 +119,27 @@ def ledger_item(endpoint: str, construct: runner.ConstructReport) -> dict[str, A
 
 
 def test_a_large_run_is_sent_in_shards_each_an_invocation_and_every_task_is_worked(assembly, moto_server: str) -> None:
-    report = run_one(assembly, moto_server, "Million")
+    report, said = run_one(assembly, moto_server, "Million")
 
-    assert report.errors == {}
+    assert report.errors == {}, said
     # The scheduled invocation planned 4 shards and each ran as an invocation of its own.
-    assert report.invocations == 1 + TASKS // SHARD
-    assert (report.tasks_sent, report.tasks_succeeded, report.tasks_left_in_queue) == (TASKS, TASKS, 0)
+    assert report.invocations == 1 + TASKS // SHARD, said
+    assert (report.tasks_sent, report.tasks_succeeded, report.tasks_left_in_queue) == (TASKS, TASKS, 0), said
     (run,) = report.ledger
     assert (run["status"], run["tasks_sent"], run["tasks_succeeded"]) == ("succeeded", TASKS, TASKS)
     item = ledger_item(moto_server, report)
-    assert (item["shard_count"], item["shards_done"], item.get("tasks_resent", 0)) == (4, 4, 0)
-    assert all(item["shards"][str(i)]["attempts"] == 1 for i in range(4))
+    assert (item["shard_count"], item["shards_done"], item.get("tasks_resent", 0)) == (4, 4, 0), item
+    assert all(item["shards"][str(i)]["attempts"] == 1 for i in range(4)), item
 
 
 def test_a_shard_that_fails_midway_is_retried_from_its_checkpoint_and_the_counts_stay_exact(
     assembly, moto_server: str
 ) -> None:
-    report = run_one(assembly, moto_server, "Flaky")
+    report, said = run_one(assembly, moto_server, "Flaky")
 
     # Shard 2's first attempt failed at position 1,250; Lambda's retry resumed it at its checkpoint.
-    assert report.errors == {"scheduled function": {"RuntimeError: the task source failed at 1250": 1}}
-    assert report.invocations == 1 + 4 + 1
+    assert report.errors == {"scheduled function": {"RuntimeError: the task source failed at 1250": 1}}, said
+    assert report.invocations == 1 + 4 + 1, said
     item = ledger_item(moto_server, report)
     shard = item["shards"]["2"]
     assert (shard["attempts"], shard["done"], shard["sent"]) == (2, True, SHARD)

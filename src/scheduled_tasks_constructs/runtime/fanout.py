@@ -207,14 +207,13 @@ def _check_limit(max_message_bytes: int) -> None:
         )
 
 
-def _check_task(index: int, task: Any, task_id: str, seen: dict[str, int] | None) -> None:
-    if seen is not None:
-        if task_id in seen:
-            raise ValueError(
-                f"tasks {seen[task_id]} and {index} have the same id {task_id!r}; "
-                "task names must be unique within a run"
-            )
-        seen[task_id] = index
+def _check_task(index: int, task_id: str, seen: dict[str, int]) -> None:
+    if task_id in seen:
+        raise ValueError(
+            f"tasks {seen[task_id]} and {index} have the same id {task_id!r}; "
+            "task names must be unique within a run"
+        )
+    seen[task_id] = index
     if not _is_valid_attribute_text(task_id):
         raise ValueError(
             f"task {index} has an id with characters SQS does not accept "
@@ -223,11 +222,11 @@ def _check_task(index: int, task: Any, task_id: str, seen: dict[str, int] | None
 
 
 def _encode(
-    index: int, task: Any, run: RunContext, run_id: str | None, max_message_bytes: int, seen: dict[str, int] | None
+    index: int, task: Any, run: RunContext, run_id: str | None, max_message_bytes: int, seen: dict[str, int]
 ) -> tuple[str, str, int]:
     """Task id, body and size of the task at position ``index`` of its run, checked."""
     task_id = task_id_for(run.execution_id, index, task)
-    _check_task(index, task, task_id, seen)
+    _check_task(index, task_id, seen)
     try:
         body = messages.encode_task(
             task_id,

@@ -66,7 +66,6 @@ from .events import MalformedEventError, RunContext, parse_schedule_input
 from .fanout import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_MESSAGE_BYTES,
-    DEFAULT_PROGRESS_EVERY,
     SendReport,
     _check_limit,
     _check_options,
